@@ -1,0 +1,49 @@
+# shellcheck shell=bash
+# Shared settings for the local, Docker-free broker and registry.
+# Every value can be overridden from the environment.
+
+INFRA_LOCAL_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$INFRA_LOCAL_DIR/../.." && pwd)"
+
+KAFKA_VERSION="${CHURN_KAFKA_VERSION:-4.1.1}"
+APICURIO_VERSION="${CHURN_APICURIO_VERSION:-3.0.9}"
+KAFKA_PORT="${CHURN_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${CHURN_KAFKA_CONTROLLER_PORT:-19093}"
+REGISTRY_PORT="${CHURN_REGISTRY_PORT:-18081}"
+KAFKA_HEAP="${CHURN_KAFKA_HEAP:--Xms256m -Xmx1g}"
+REGISTRY_HEAP="${CHURN_REGISTRY_HEAP:--Xms128m -Xmx512m}"
+START_TIMEOUT_S="${CHURN_INFRA_START_TIMEOUT_S:-120}"
+
+# Downloads survive between runs on the same machine; runtime data does not need to.
+CACHE_DIR="${CHURN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/churn-pipeline}"
+KAFKA_LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+APICURIO_HOME="$CACHE_DIR/apicurio-$APICURIO_VERSION"
+RUN_DIR="${CHURN_INFRA_DIR:-$REPO_ROOT/.churn/infra}"
+KAFKA_DATA="$RUN_DIR/kafka-data"
+LOG_DIR="$RUN_DIR/logs"
+KAFKA_PID="$RUN_DIR/kafka.pid"
+REGISTRY_PID="$RUN_DIR/registry.pid"
+
+KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+
+say() { printf 'infra: %s\n' "$*" >&2; }
+die() { printf 'infra: error: %s\n' "$*" >&2; exit 1; }
+
+java_bin() {
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"; return; fi
+  command -v java || true
+}
+
+require_java17() {
+  local j major
+  j="$(java_bin)"
+  [ -n "$j" ] || die "no java on PATH; install Java 17 (Debian: apt-get install openjdk-17-jre-headless)"
+  major="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
+  [ "${major:-0}" -ge 17 ] || die "java $major found at $j; Java 17 or newer is needed"
+  JAVA="$j"
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

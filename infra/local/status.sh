@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Says whether the local broker and registry run and answer. Exit 0 when both answer.
+set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+rc=0
+report() { # name, pidfile, probe args...
+  local name="$1" pidfile="$2"; shift 2
+  if pid_alive "$pidfile"; then
+    printf '%-9s running (pid %s): %s\n' "$name" "$(cat "$pidfile")" "$(node "$INFRA_LOCAL_DIR/probe.mjs" "$@")" || rc=1
+  else
+    printf '%-9s not running\n' "$name"; rc=1
+  fi
+}
+report kafka "$KAFKA_PID" kafka "$KAFKA_BOOTSTRAP"
+report registry "$REGISTRY_PID" registry "$REGISTRY_URL"
+printf 'versions: Kafka %s, Apicurio Registry %s; logs in %s\n' "$KAFKA_VERSION" "$APICURIO_VERSION" "$LOG_DIR"
+exit $rc
