@@ -194,6 +194,14 @@ export interface OfferEvaluationInput {
   expectedValue: number;
 }
 
+/**
+ * Business or consumer customer. Readers that meet a newer symbol read it as B2C, which assumes no account manager.
+ * @default B2C (what readers use for a symbol they do not know)
+ */
+export const SegmentValues = ['B2B', 'B2C'] as const;
+export type Segment = (typeof SegmentValues)[number];
+export type SegmentInput = Segment;
+
 /** What a customer is worth, as kept by the pipeline from profile, invoice, survey and outcome events. */
 export interface CustomerValue {
   /** The customer; also the record key. */
@@ -240,6 +248,27 @@ export interface CustomerValue {
    * @default null
    */
   causationId: string | null;
+  /**
+   * B2B or B2C, from the profile; null before a profile is known.
+   * @default null
+   */
+  segment: Segment | null;
+  /**
+   * Owner id of the named account manager or inside-sales owner, from the profile.
+   * @default null
+   */
+  accountManager: string | null;
+  /**
+   * Owner id of the executive sponsor, from the profile.
+   * @default null
+   */
+  executiveSponsor: string | null;
+  /**
+   * When the customer signed up, from the profile.
+   * Epoch milliseconds (Avro timestamp-millis).
+   * @default null
+   */
+  signedUpAt: number | null;
 }
 
 /** CustomerValue as a producer may write it: fields with a default may be left out. */
@@ -288,6 +317,27 @@ export interface CustomerValueInput {
    * @default null
    */
   causationId?: string | null | undefined;
+  /**
+   * B2B or B2C, from the profile; null before a profile is known.
+   * @default null
+   */
+  segment?: SegmentInput | null | undefined;
+  /**
+   * Owner id of the named account manager or inside-sales owner, from the profile.
+   * @default null
+   */
+  accountManager?: string | null | undefined;
+  /**
+   * Owner id of the executive sponsor, from the profile.
+   * @default null
+   */
+  executiveSponsor?: string | null | undefined;
+  /**
+   * When the customer signed up, from the profile.
+   * Epoch milliseconds (Avro timestamp-millis).
+   * @default null
+   */
+  signedUpAt?: number | null | undefined;
 }
 
 /**
@@ -449,14 +499,6 @@ export interface ContactTaskInput {
   /** What to do, in plain language. */
   instructions: string;
 }
-
-/**
- * Business or consumer customer. Readers that meet a newer symbol read it as B2C, which assumes no account manager.
- * @default B2C (what readers use for a symbol they do not know)
- */
-export const SegmentValues = ['B2B', 'B2C'] as const;
-export type Segment = (typeof SegmentValues)[number];
-export type SegmentInput = Segment;
 
 /**
  * Growth potential of a customer: GROW (expand) or RETAIN (keep the relationship).

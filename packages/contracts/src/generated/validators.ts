@@ -23,6 +23,8 @@ import type {
   TrackInput,
   OfferEvaluation,
   OfferEvaluationInput,
+  Segment,
+  SegmentInput,
   CustomerValue,
   CustomerValueInput,
   Priority,
@@ -33,8 +35,6 @@ import type {
   TaskKindInput,
   ContactTask,
   ContactTaskInput,
-  Segment,
-  SegmentInput,
   Potential,
   PotentialInput,
   CustomerProfile,
@@ -63,9 +63,9 @@ import {
   OfferValues,
   TierValues,
   TrackValues,
+  SegmentValues,
   PriorityValues,
   TaskKindValues,
-  SegmentValues,
   PotentialValues,
   InvoiceStatusValues,
   SurveyKindValues,
@@ -119,6 +119,8 @@ export const OfferEvaluationSchema: z.ZodType<OfferEvaluation, OfferEvaluationIn
   expectedValue: z.int(),
 });
 
+export const SegmentSchema: z.ZodType<Segment, SegmentInput> = z.enum(SegmentValues);
+
 export const CustomerValueSchema: z.ZodType<CustomerValue, CustomerValueInput> = z.strictObject({
   customerId: z.string().min(1, { error: 'must not be empty' }),
   asOf: z.int(),
@@ -137,6 +139,10 @@ export const CustomerValueSchema: z.ZodType<CustomerValue, CustomerValueInput> =
   unansweredSurveys: z.int32().min(0),
   eventId: z.guid({ error: 'must be a UUID' }).nullable().default(null),
   causationId: z.string().nullable().default(null),
+  segment: SegmentSchema.nullable().default(null),
+  accountManager: z.string().nullable().default(null),
+  executiveSponsor: z.string().nullable().default(null),
+  signedUpAt: z.int().nullable().default(null),
 });
 
 export const PrioritySchema: z.ZodType<Priority, PriorityInput> = z.enum(PriorityValues);
@@ -177,8 +183,6 @@ export const ContactTaskSchema: z.ZodType<ContactTask, ContactTaskInput> = z.str
   offer: OfferSchema.default("NONE"),
   instructions: z.string(),
 });
-
-export const SegmentSchema: z.ZodType<Segment, SegmentInput> = z.enum(SegmentValues);
 
 export const PotentialSchema: z.ZodType<Potential, PotentialInput> = z.enum(PotentialValues);
 

@@ -119,6 +119,10 @@ export function aCustomerValue(overrides: Partial<CustomerValue> = {}): Customer
     unansweredSurveys: 0,
     eventId: newEventId(),
     causationId: null,
+    segment: 'B2B',
+    accountManager: 'am-042',
+    executiveSponsor: 'exec-007',
+    signedUpAt: FIXTURE_NOW - 400 * DAY,
     ...overrides,
   };
 }
