@@ -112,9 +112,10 @@ function dependencies(def: JsonObject, namespace: string, named: Map<string, Nam
         const fullName = qualify(node, namespace);
         if (named.has(fullName)) found.push(fullName);
       }
-    } else if (Array.isArray(node)) node.forEach(walk);
-    else if (isObject(node)) {
-      if (node.type === 'record') (node.fields as JsonObject[]).forEach((f) => walk(f.type as Json));
+    } else if (Array.isArray(node)) {
+      for (const branch of node) walk(branch);
+    } else if (isObject(node)) {
+      if (node.type === 'record') for (const f of node.fields as JsonObject[]) walk(f.type as Json);
       else if (node.type === 'array') walk(node.items as Json);
       else if (node.type === 'map') walk(node.values as Json);
       else if (typeof node.type !== 'string' || !PRIMITIVES.has(node.type)) walk(node.type as Json);
@@ -297,7 +298,7 @@ function renderValidators(order: NamedDef[]): string {
       if (Object.hasOwn(field, 'default')) zod += `.default(${JSON.stringify(field.default)})`;
       return `  ${String(field.name)}: ${zod},`;
     });
-    out += `\nexport const ${name}Schema: z.ZodType<${name}, ${name}Input> = z.strictObject({\n${lines.join('\n')}\n});\n`;
+    out += `\nexport const ${name}Schema: z.ZodType<${name}, ${name}Input> = z.object({\n${lines.join('\n')}\n});\n`;
   }
   return out;
 }

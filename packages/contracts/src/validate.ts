@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { type ContractIssue, ContractViolation } from './errors.ts';
-import type { RecordName, RecordTypes } from './generated/avro.ts';
+import { avroSchemas, type RecordName, type RecordTypes } from './generated/avro.ts';
 import * as validators from './generated/validators.ts';
 import { crossFieldRules } from './rules.ts';
 
@@ -12,6 +12,52 @@ function validatorFor(record: RecordName): z.ZodType {
   return schema;
 }
 
+interface AvroNode {
+  type?: unknown;
+  name?: string;
+  namespace?: string;
+  fields?: Array<{ name: string; type: unknown }>;
+  items?: unknown;
+}
+
+/**
+ * Fields a producer wrote that the record does not have (a typo, or a field of another
+ * version): Avro would drop them silently, so they are refused. Only plain objects are
+ * walked, which is what producers hand in; decoded records never carry extra fields.
+ */
+function unknownFields(record: RecordName, value: unknown): ContractIssue[] {
+  const issues: ContractIssue[] = [];
+  const named = new Map<string, AvroNode>();
+  const walk = (schema: unknown, val: unknown, path: string, namespace: string): void => {
+    if (val === null || typeof val !== 'object') return;
+    if (typeof schema === 'string') {
+      const target = named.get(schema.includes('.') ? schema : `${namespace}.${schema}`);
+      if (target) walk(target, val, path, namespace);
+      return;
+    }
+    if (Array.isArray(schema)) {
+      for (const branch of schema) if (branch !== 'null') walk(branch, val, path, namespace);
+      return;
+    }
+    const node = schema as AvroNode;
+    if (node.type === 'array' && Array.isArray(val)) {
+      for (const [i, item] of val.entries()) walk(node.items, item, `${path}${i}.`, namespace);
+      return;
+    }
+    if (node.type !== 'record' || !node.fields || Object.getPrototypeOf(val) !== Object.prototype) return;
+    const ns = node.namespace ?? namespace;
+    named.set(`${ns}.${String(node.name)}`, node);
+    const known = new Set(node.fields.map((f) => f.name));
+    for (const key of Object.keys(val)) {
+      if (!known.has(key)) issues.push({ path: `${path}${key}`, message: 'is not a field of this record' });
+    }
+    for (const field of node.fields)
+      walk(field.type, (val as Record<string, unknown>)[field.name], `${path}${field.name}.`, ns);
+  };
+  walk(avroSchemas[record], value, '', '');
+  return issues;
+}
+
 /**
  * Checks a value against a record's contract: the Avro schema's shape plus the rules of
  * meaning (UUID event ids, ISO currency codes, non-negative money, score ranges).
@@ -19,11 +65,12 @@ function validatorFor(record: RecordName): z.ZodType {
  */
 export function validateRecord<R extends RecordName>(record: R, value: unknown): ValidationResult<RecordTypes[R]> {
   const parsed = validatorFor(record).safeParse(value);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-    };
+  const extra = unknownFields(record, value);
+  if (!parsed.success || extra.length > 0) {
+    const issues = parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+    return { ok: false, issues: [...issues, ...extra] };
   }
   const typed = parsed.data as RecordTypes[R];
   const rule = crossFieldRules[record] as ((r: RecordTypes[R]) => ContractIssue[]) | undefined;

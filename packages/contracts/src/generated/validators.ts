@@ -79,7 +79,7 @@ export const CancellationChannelSchema: z.ZodType<CancellationChannel, Cancellat
 
 export const CancellationReasonSchema: z.ZodType<CancellationReason, CancellationReasonInput> = z.enum(CancellationReasonValues);
 
-export const CancellationRequestedSchema: z.ZodType<CancellationRequested, CancellationRequestedInput> = z.strictObject({
+export const CancellationRequestedSchema: z.ZodType<CancellationRequested, CancellationRequestedInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   cancellationId: z.string().min(1, { error: 'must not be empty' }),
@@ -93,7 +93,7 @@ export const CancellationRequestedSchema: z.ZodType<CancellationRequested, Cance
 
 export const SeveritySchema: z.ZodType<Severity, SeverityInput> = z.enum(SeverityValues);
 
-export const ChurnAlertSchema: z.ZodType<ChurnAlert, ChurnAlertInput> = z.strictObject({
+export const ChurnAlertSchema: z.ZodType<ChurnAlert, ChurnAlertInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   alertId: z.string(),
@@ -113,7 +113,7 @@ export const TierSchema: z.ZodType<Tier, TierInput> = z.enum(TierValues);
 
 export const TrackSchema: z.ZodType<Track, TrackInput> = z.enum(TrackValues);
 
-export const OfferEvaluationSchema: z.ZodType<OfferEvaluation, OfferEvaluationInput> = z.strictObject({
+export const OfferEvaluationSchema: z.ZodType<OfferEvaluation, OfferEvaluationInput> = z.object({
   offer: OfferSchema,
   probability: z.number().min(0).max(1),
   expectedValue: z.int(),
@@ -121,7 +121,7 @@ export const OfferEvaluationSchema: z.ZodType<OfferEvaluation, OfferEvaluationIn
 
 export const SegmentSchema: z.ZodType<Segment, SegmentInput> = z.enum(SegmentValues);
 
-export const CustomerValueSchema: z.ZodType<CustomerValue, CustomerValueInput> = z.strictObject({
+export const CustomerValueSchema: z.ZodType<CustomerValue, CustomerValueInput> = z.object({
   customerId: z.string().min(1, { error: 'must not be empty' }),
   asOf: z.int(),
   currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 currency code' }),
@@ -147,7 +147,7 @@ export const CustomerValueSchema: z.ZodType<CustomerValue, CustomerValueInput> =
 
 export const PrioritySchema: z.ZodType<Priority, PriorityInput> = z.enum(PriorityValues);
 
-export const ChurnDecisionSchema: z.ZodType<ChurnDecision, ChurnDecisionInput> = z.strictObject({
+export const ChurnDecisionSchema: z.ZodType<ChurnDecision, ChurnDecisionInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   decisionId: z.string(),
@@ -170,7 +170,7 @@ export const ChurnDecisionSchema: z.ZodType<ChurnDecision, ChurnDecisionInput> =
 
 export const TaskKindSchema: z.ZodType<TaskKind, TaskKindInput> = z.enum(TaskKindValues);
 
-export const ContactTaskSchema: z.ZodType<ContactTask, ContactTaskInput> = z.strictObject({
+export const ContactTaskSchema: z.ZodType<ContactTask, ContactTaskInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   taskId: z.string(),
@@ -186,7 +186,7 @@ export const ContactTaskSchema: z.ZodType<ContactTask, ContactTaskInput> = z.str
 
 export const PotentialSchema: z.ZodType<Potential, PotentialInput> = z.enum(PotentialValues);
 
-export const CustomerProfileSchema: z.ZodType<CustomerProfile, CustomerProfileInput> = z.strictObject({
+export const CustomerProfileSchema: z.ZodType<CustomerProfile, CustomerProfileInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   customerId: z.string().min(1, { error: 'must not be empty' }),
@@ -202,7 +202,7 @@ export const CustomerProfileSchema: z.ZodType<CustomerProfile, CustomerProfileIn
 
 export const InvoiceStatusSchema: z.ZodType<InvoiceStatus, InvoiceStatusInput> = z.enum(InvoiceStatusValues);
 
-export const InvoiceEventSchema: z.ZodType<InvoiceEvent, InvoiceEventInput> = z.strictObject({
+export const InvoiceEventSchema: z.ZodType<InvoiceEvent, InvoiceEventInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   invoiceId: z.string().min(1, { error: 'must not be empty' }),
@@ -220,7 +220,7 @@ export const SurveyKindSchema: z.ZodType<SurveyKind, SurveyKindInput> = z.enum(S
 
 export const SurveyStatusSchema: z.ZodType<SurveyStatus, SurveyStatusInput> = z.enum(SurveyStatusValues);
 
-export const SurveyResultSchema: z.ZodType<SurveyResult, SurveyResultInput> = z.strictObject({
+export const SurveyResultSchema: z.ZodType<SurveyResult, SurveyResultInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   surveyId: z.string().min(1, { error: 'must not be empty' }),
@@ -233,7 +233,7 @@ export const SurveyResultSchema: z.ZodType<SurveyResult, SurveyResultInput> = z.
 
 export const TaskOutcomeKindSchema: z.ZodType<TaskOutcomeKind, TaskOutcomeKindInput> = z.enum(TaskOutcomeKindValues);
 
-export const TaskOutcomeSchema: z.ZodType<TaskOutcome, TaskOutcomeInput> = z.strictObject({
+export const TaskOutcomeSchema: z.ZodType<TaskOutcome, TaskOutcomeInput> = z.object({
   eventId: z.guid({ error: 'must be a UUID' }),
   occurredAt: z.int(),
   taskId: z.string().min(1, { error: 'must not be empty' }),

@@ -1,0 +1,108 @@
+/**
+ * Helpers for integration tests against the real broker: clients from the global
+ * setup, topic creation, and reading back what a test wrote. Each helper cleans up
+ * what it creates (consumers disconnect, test consumer groups are deleted).
+ */
+import { topicCatalogue } from '@churn/contracts';
+import { ContractSerde } from '@churn/serde';
+import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
+import { inject } from 'vitest';
+
+export const PARTITIONS = 3;
+
+export function testKafka(clientId = 'churn-test'): Kafka {
+  return new Kafka({ clientId, brokers: inject('kafkaBrokers').split(','), logLevel: logLevel.ERROR });
+}
+
+export function testSerde(): ContractSerde {
+  return new ContractSerde({ url: inject('schemaRegistryUrl') });
+}
+
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly string[] = topicCatalogue.map((t) => t.topic),
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  const compacted = new Set<string>(topicCatalogue.filter((t) => t.compacted).map((t) => t.topic));
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: PARTITIONS,
+      replicationFactor: 1,
+      configEntries: compacted.has(topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+    })),
+  });
+}
+
+export function newProducer(kafka: Kafka) {
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+/**
+ * Reads `topic` from the beginning with a read_committed consumer in a throw-away
+ * group until `done(records)` says enough, or fails after `timeoutMs`.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  done: (records: ReadRecord[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<ReadRecord[]> {
+  const groupId = `churn-test-reader-${crypto.randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
+  const records: ReadRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolvePromise, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `read ${records.length} records from ${topic} in ${timeoutMs} ms without finding what the test waits for`,
+            ),
+          ),
+        timeoutMs,
+      );
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }: { partition: number; message: KafkaMessage }) => {
+            records.push({
+              partition,
+              offset: message.offset,
+              key: message.key ? message.key.toString('utf8') : null,
+              value: message.value,
+              headers: message.headers ?? {},
+            });
+            if (done(records)) {
+              clearTimeout(timer);
+              resolvePromise();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => {});
+    await admin.disconnect();
+  }
+  return records;
+}
