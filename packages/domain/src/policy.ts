@@ -107,7 +107,10 @@ export const PolicySchema = z.strictObject({
       .max(1, { error: 'must be between 0 (exclusive) and 1' }),
     remainingMonthsCap: positive,
     surveyMemory: count,
-    silence: z.strictObject({ repeatedAfter: count, churnRateFactor: z.number().min(1, { error: 'must be 1 or more' }) }),
+    silence: z.strictObject({
+      repeatedAfter: count,
+      churnRateFactor: z.number().min(1, { error: 'must be 1 or more' }),
+    }),
   }),
   offers: offersByReason,
   offerCosts: z.strictObject(
@@ -247,7 +250,9 @@ function compileOffers(doc: PolicyDocument): Record<CancellationReason, Compiled
 export function loadPolicy(json: unknown): Policy {
   const parsed = PolicySchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || '(policy)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.map(String).join('.') || '(policy)'}: ${issue.message}`,
+    );
     throw new ChurnError('CHURN_CONFIG_INVALID', `invalid policy: ${problems.join('; ')}`);
   }
   const doc = parsed.data;

@@ -1,0 +1,377 @@
+/**
+ * Keeping customer value (domain.md sections 3 and 7): from profile, invoice and survey
+ * events, the rolling 12-month revenue and margin, tier and track, tenure, payback,
+ * remaining lifetime value, overdue invoices, last NPS and consecutive unanswered
+ * surveys. Emits a `CustomerValue` snapshot whenever something a reader cares about
+ * changed; the snapshot is the join currency of every downstream processor.
+ */
+import type {
+  CustomerProfile,
+  CustomerValue,
+  InvoiceEvent,
+  Potential,
+  Segment,
+  SurveyResult,
+  Tier,
+  Track,
+} from '@churn/contracts';
+import { deriveId, hash53 } from './ids.ts';
+import { minorUnitsOf, type Policy } from './policy.ts';
+import {
+  DAY_MS,
+  type Emitted,
+  isTick,
+  NO_EMIT,
+  type ProcessorContext,
+  type ProcessorResult,
+  type Tick,
+} from './processor.ts';
+
+/** What the profile told us about a customer. */
+export interface ProfileFacts {
+  readonly segment: Segment;
+  readonly signedUpAt: number;
+  readonly acquisitionCost: number;
+  readonly potential: Potential;
+  readonly accountManager: string | null;
+  readonly executiveSponsor: string | null;
+  /** occurredAt of the profile event, so an older profile never overwrites a newer one. */
+  readonly at: number;
+}
+
+/**
+ * The state of one customer, plain JSON and compact (a few hundred bytes for a customer
+ * invoiced monthly): invoices are remembered only within the window plus a margin, as
+ * numbers, and surveys only as far back as the policy's survey memory.
+ */
+export interface CustomerValueState {
+  readonly customerId: string;
+  /** Newest event time seen; the 12-month window ends here. */
+  readonly asOf: number;
+  readonly currency: string | null;
+  readonly profile: ProfileFacts | null;
+  /**
+   * One entry of four numbers per remembered invoice: hash of the invoice id, issue month
+   * x 32 + flags (counted, overdue, paid, credited, written off), revenue counted, cost counted.
+   */
+  readonly invoices: readonly number[];
+  /** Margin of every invoice counted since the customer was first seen (minor units). */
+  readonly cumulativeMargin: number;
+  /** Three numbers per recent survey: hash of the survey id, occurredAt, 1 when answered. */
+  readonly surveys: readonly number[];
+  /** occurredAt of the newest answered survey; 0 before any (the state must stay plain JSON). */
+  readonly lastAnsweredAt: number;
+  readonly lastNps: number | null;
+  readonly lastNpsAt: number;
+  /** Fingerprint of the last emitted snapshot's reader-relevant fields; 0 before the first. */
+  readonly emitted: number;
+}
+
+export type CustomerValueEvent = CustomerProfile | InvoiceEvent | SurveyResult | (Tick & { customerId: string });
+
+const F_COUNTED = 1;
+const F_OVERDUE = 2;
+const F_PAID = 4;
+const F_CREDITED = 8;
+const F_WRITTEN_OFF = 16;
+const F_SPAN = 32;
+const INVOICE_STRIDE = 4;
+const SURVEY_STRIDE = 3;
+
+/** Months since year 0 (year x 12 + month - 1) of an epoch-millisecond time, in UTC, without a Date. */
+export function monthIndex(at: number): number {
+  const z = Math.floor(at / DAY_MS) + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return year * 12 + month - 1;
+}
+
+/** The tier of a revenue (minor units) per the policy's thresholds for the segment. */
+export function tierOf(policy: Policy, segment: Segment | null, revenue12m: number, currency: string): Tier {
+  const thresholds = policy.tiers[segment ?? policy.tiers.segmentWhenUnknown];
+  const revenueMajor = revenue12m / minorUnitsOf(policy, currency);
+  if (revenueMajor >= thresholds.A) return 'A';
+  if (revenueMajor >= thresholds.B) return 'B';
+  if (revenueMajor >= thresholds.C) return 'C';
+  return 'D';
+}
+
+export function emptyCustomerValueState(customerId: string): CustomerValueState {
+  return {
+    customerId,
+    asOf: 0,
+    currency: null,
+    profile: null,
+    invoices: [],
+    cumulativeMargin: 0,
+    surveys: [],
+    lastAnsweredAt: 0,
+    lastNps: null,
+    lastNpsAt: 0,
+    emitted: 0,
+  };
+}
+
+function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, policy: Policy): CustomerValueState {
+  const id = hash53(e.invoiceId);
+  const list = state.invoices;
+  let at = -1;
+  for (let i = 0; i < list.length; i += INVOICE_STRIDE) {
+    if (list[i] === id) {
+      at = i;
+      break;
+    }
+  }
+  const month = monthIndex(e.issuedAt);
+  const horizon = monthIndex(asOf) - (policy.value.windowMonths - 1) - policy.value.invoiceMemoryExtraMonths;
+  // An invoice older than the memory cannot be de-duplicated any more, and lies outside the window: ignore it.
+  if (at < 0 && month < horizon) return state;
+  const packed = at < 0 ? month * F_SPAN : list[at + 1]!;
+  let flags = packed % F_SPAN;
+  const oldRevenue = at < 0 ? 0 : list[at + 2]!;
+  const oldCost = at < 0 ? 0 : list[at + 3]!;
+  let revenue = oldRevenue;
+  let cost = oldCost;
+  const keepRate = 1 - policy.value.defaultGrossMarginRate;
+  // Every invoice event carries the invoice amount except credit notes and write-offs, which
+  // carry the amount credited or written off; each part is counted once, in any order.
+  if (e.status !== 'CREDITED' && e.status !== 'WRITTEN_OFF' && (flags & F_COUNTED) === 0) {
+    revenue += e.amount;
+    cost += e.costToServe ?? Math.round(e.amount * keepRate);
+    flags |= F_COUNTED;
+  }
+  switch (e.status) {
+    case 'PAID':
+      flags = (flags | F_PAID) & ~F_OVERDUE;
+      break;
+    case 'OVERDUE':
+      if ((flags & (F_PAID | F_CREDITED | F_WRITTEN_OFF)) === 0) flags |= F_OVERDUE;
+      break;
+    case 'CREDITED':
+      if ((flags & F_CREDITED) === 0) {
+        revenue -= e.amount;
+        cost -= e.costToServe ?? Math.round(e.amount * keepRate);
+        flags = (flags | F_CREDITED) & ~F_OVERDUE;
+      }
+      break;
+    case 'WRITTEN_OFF':
+      // Bad debt: the revenue never comes, the cost to serve was spent all the same.
+      if ((flags & F_WRITTEN_OFF) === 0) {
+        revenue -= e.amount;
+        flags = (flags | F_WRITTEN_OFF) & ~F_OVERDUE;
+      }
+      break;
+    case 'ISSUED':
+      break;
+  }
+  const newPacked = packed - (packed % F_SPAN) + flags;
+  if (at >= 0 && newPacked === packed && revenue === oldRevenue && cost === oldCost) return state;
+  const next: number[] = [];
+  for (let i = 0; i < list.length; i += INVOICE_STRIDE) {
+    if (i === at) continue;
+    const p = list[i + 1]!;
+    // Forget invoices that left the memory, unless still overdue (they still count as overdue).
+    if (Math.floor(p / F_SPAN) < horizon && (p & F_OVERDUE) === 0) continue;
+    next.push(list[i]!, p, list[i + 2]!, list[i + 3]!);
+  }
+  next.push(id, newPacked, revenue, cost);
+  return {
+    ...state,
+    asOf,
+    currency: state.currency ?? e.currency,
+    invoices: next,
+    cumulativeMargin: state.cumulativeMargin + (revenue - cost) - (oldRevenue - oldCost),
+  };
+}
+
+function applySurvey(state: CustomerValueState, e: SurveyResult, asOf: number, policy: Policy): CustomerValueState {
+  const id = hash53(e.surveyId);
+  const list = state.surveys;
+  for (let i = 0; i < list.length; i += SURVEY_STRIDE) if (list[i] === id) return { ...state, asOf };
+  const answered = e.status === 'ANSWERED';
+  const next = list.slice();
+  next.push(id, e.occurredAt, answered ? 1 : 0);
+  if (next.length / SURVEY_STRIDE > policy.value.surveyMemory) {
+    let oldest = 0;
+    for (let i = SURVEY_STRIDE; i < next.length; i += SURVEY_STRIDE) if (next[i + 1]! < next[oldest + 1]!) oldest = i;
+    next.splice(oldest, SURVEY_STRIDE);
+  }
+  const isNps = answered && e.kind === 'NPS' && e.score !== null;
+  const newerNps = isNps && e.occurredAt >= state.lastNpsAt;
+  return {
+    ...state,
+    asOf,
+    surveys: next,
+    lastAnsweredAt: answered ? Math.max(state.lastAnsweredAt, e.occurredAt) : state.lastAnsweredAt,
+    lastNps: newerNps ? e.score : state.lastNps,
+    lastNpsAt: newerNps ? e.occurredAt : state.lastNpsAt,
+  };
+}
+
+function applyProfile(state: CustomerValueState, e: CustomerProfile, asOf: number): CustomerValueState {
+  if (state.profile !== null && state.profile.at > e.occurredAt) return { ...state, asOf };
+  return {
+    ...state,
+    asOf,
+    currency: e.currency,
+    profile: {
+      segment: e.segment,
+      signedUpAt: e.signedUpAt,
+      acquisitionCost: e.acquisitionCost,
+      potential: e.potential,
+      accountManager: e.accountManager,
+      executiveSponsor: e.executiveSponsor,
+      at: e.occurredAt,
+    },
+  };
+}
+
+/** Consecutive unanswered surveys: unanswered ones newer than the newest answer, as far as the memory reaches. */
+function unansweredOf(state: CustomerValueState): number {
+  let n = 0;
+  const list = state.surveys;
+  for (let i = 0; i < list.length; i += SURVEY_STRIDE) {
+    if (list[i + 2] === 0 && list[i + 1]! > state.lastAnsweredAt) n++;
+  }
+  return n;
+}
+
+/**
+ * The snapshot a state stands for. `eventId` and `causationId` are left null; the
+ * processor sets them when it emits.
+ */
+export function snapshotOf(state: CustomerValueState, policy: Policy): CustomerValue {
+  const currency = state.currency ?? policy.money.currencyWhenUnknown;
+  const current = monthIndex(state.asOf);
+  const windowStart = current - policy.value.windowMonths + 1;
+  let revenue12m = 0;
+  let cost12m = 0;
+  let overdue = 0;
+  const list = state.invoices;
+  for (let i = 0; i < list.length; i += INVOICE_STRIDE) {
+    const p = list[i + 1]!;
+    if (Math.floor(p / F_SPAN) >= windowStart) {
+      revenue12m += list[i + 2]!;
+      cost12m += list[i + 3]!;
+    }
+    if ((p & F_OVERDUE) !== 0) overdue++;
+  }
+  const margin12m = revenue12m - cost12m;
+  const profile = state.profile;
+  const segment = profile?.segment ?? null;
+  const track: Track = profile?.potential === 'GROW' ? 'GROW' : 'RETAIN';
+  const unanswered = unansweredOf(state);
+  // A customer younger than the window has earned its margin in fewer months.
+  const monthsObserved =
+    profile === null
+      ? policy.value.windowMonths
+      : Math.min(policy.value.windowMonths, Math.max(1, current - monthIndex(profile.signedUpAt) + 1));
+  const remainingMonths =
+    unanswered >= policy.value.silence.repeatedAfter
+      ? policy.tables.remainingMonthsWhenSilent
+      : policy.tables.remainingMonths;
+  const acquisitionCost = profile?.acquisitionCost ?? 0;
+  return {
+    customerId: state.customerId,
+    asOf: state.asOf,
+    currency,
+    revenue12m,
+    margin12m,
+    tier: tierOf(policy, segment, revenue12m, currency),
+    track,
+    tenureDays: profile === null ? 0 : Math.max(0, Math.floor((state.asOf - profile.signedUpAt) / DAY_MS)),
+    acquisitionCost,
+    cumulativeMargin: state.cumulativeMargin,
+    paybackReached: state.cumulativeMargin >= acquisitionCost,
+    remainingLifetimeValue: Math.round((margin12m / monthsObserved) * remainingMonths),
+    overdueInvoices: overdue,
+    lastNps: state.lastNps,
+    unansweredSurveys: unanswered,
+    eventId: null,
+    causationId: null,
+    segment,
+    accountManager: profile?.accountManager ?? null,
+    executiveSponsor: profile?.executiveSponsor ?? null,
+    signedUpAt: profile?.signedUpAt ?? null,
+  };
+}
+
+function mix(h: number, x: number): number {
+  const lo = x | 0;
+  const hi = Math.floor(x / 4_294_967_296) | 0;
+  h = Math.imul(h ^ lo, 0x01000193);
+  h = Math.imul(h ^ hi, 0x5bd1e995);
+  return h ^ (h >>> 15);
+}
+
+/** A fingerprint of what readers act on; tenure and asOf move every day and are left out. */
+function fingerprint(v: CustomerValue, profileAt: number): number {
+  let a = 0x811c9dc5;
+  let b = 0x12345679;
+  const fields = [
+    v.revenue12m,
+    v.margin12m,
+    v.tier.charCodeAt(0),
+    v.track.charCodeAt(0),
+    v.acquisitionCost,
+    v.cumulativeMargin,
+    v.remainingLifetimeValue,
+    v.overdueInvoices,
+    v.lastNps ?? -1,
+    v.unansweredSurveys,
+    profileAt,
+  ];
+  for (const f of fields) {
+    a = mix(a, f);
+    b = mix(b ^ 0x9e3779b9, f);
+  }
+  // Never 0, which means "nothing emitted yet".
+  return ((a >>> 0) * 2_097_152 + ((b >>> 11) & 0x1fffff) || 1) as number;
+}
+
+/**
+ * Keeps one customer's value from its profile, invoice and survey events (and Ticks, which
+ * roll the 12-month window forward when no facts arrive). O(invoices remembered) per event,
+ * bounded memory, idempotent: an invoice counts once whatever the order and number of its
+ * events; PAID after ISSUED does not double revenue; CREDITED and WRITTEN_OFF reduce it.
+ *
+ * Emits a `churn.customer-value.v1` snapshot, keyed by customerId, when a reader-relevant
+ * field changed. The snapshot's eventId is derived from the causing event's id.
+ */
+export function keepCustomerValue(
+  event: CustomerValueEvent,
+  state: CustomerValueState | undefined,
+  ctx: ProcessorContext,
+): ProcessorResult<CustomerValueState> {
+  const policy = ctx.policy;
+  const before = state ?? emptyCustomerValueState(event.customerId);
+  const asOf = Math.max(before.asOf, ctx.now);
+  let after: CustomerValueState;
+  let cause: string;
+  if (isTick(event)) {
+    after = asOf === before.asOf ? before : { ...before, asOf };
+    cause = `tick:${event.customerId}:${event.at}`;
+  } else if ('invoiceId' in event) {
+    after = applyInvoice(before, event, asOf, policy);
+    cause = event.eventId;
+  } else if ('surveyId' in event) {
+    after = applySurvey(before, event, asOf, policy);
+    cause = event.eventId;
+  } else {
+    after = applyProfile(before, event, asOf);
+    cause = event.eventId;
+  }
+  if (after === before) return { state: before, emit: NO_EMIT };
+  const snapshot = snapshotOf(after, policy);
+  const print = fingerprint(snapshot, after.profile?.at ?? 0);
+  if (print === before.emitted) return { state: after, emit: NO_EMIT };
+  snapshot.eventId = deriveId(cause, 'customer-value');
+  snapshot.causationId = isTick(event) ? null : cause;
+  const emitted: Emitted = { topic: 'churn.customer-value.v1', key: after.customerId, value: snapshot };
+  return { state: { ...after, emitted: print }, emit: [emitted] };
+}

@@ -1,0 +1,75 @@
+/**
+ * The shape every processor has: `(event, state, ctx) => { state, emit }`. A runner (the
+ * Kafka runner, the in-process runner, the test driver) loads the state, calls the
+ * processor, then writes the new state and the emitted records. Processors never read a
+ * clock: time arrives as `ctx.now`.
+ */
+import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@churn/contracts';
+import type { Policy } from './policy.ts';
+
+/** Observed save rates per reason and offer, as kept by `trackOutcomes`: `"PRICE/DOWNGRADE": { attempts, saves }`. */
+export type ObservedSaveRates = Readonly<Record<string, SaveTally>>;
+
+export interface SaveTally {
+  readonly attempts: number;
+  readonly saves: number;
+}
+
+export interface ProcessorContext {
+  /**
+   * The time of the record being processed, epoch milliseconds. Runners set it to the
+   * record's event time (the Kafka record timestamp, a Tick's `at`), so that a replay of
+   * the same records gives byte-identical outputs.
+   */
+  readonly now: number;
+  readonly policy: Policy;
+  /** Save rates observed so far; the decision blends them in above the policy's minimum sample size. */
+  readonly observedSaveRates?: ObservedSaveRates | undefined;
+}
+
+/** A record to write: the topic, the key (the customerId; the reason for STRUCTURAL_ISSUE alerts) and the value. */
+export type Emitted =
+  | { readonly topic: 'churn.customer-value.v1'; readonly key: string; readonly value: CustomerValue }
+  | { readonly topic: 'churn.decisions.v1'; readonly key: string; readonly value: ChurnDecision }
+  | { readonly topic: 'contact-center.tasks.v1'; readonly key: string; readonly value: ContactTask }
+  | { readonly topic: 'churn.alerts.v1'; readonly key: string; readonly value: ChurnAlert };
+
+export interface ProcessorResult<S> {
+  readonly state: S;
+  readonly emit: readonly Emitted[];
+}
+
+/** A pure processor: the same event, state and context always give the same result. */
+export type Processor<E, S> = (event: E, state: S | undefined, ctx: ProcessorContext) => ProcessorResult<S>;
+
+/** An explicit clock input: "it is now `at`". Runners send it periodically; replays send the same ticks. */
+export interface Tick {
+  readonly type: 'Tick';
+  /** Epoch milliseconds. */
+  readonly at: number;
+}
+
+export const TOPIC = {
+  customerValue: 'churn.customer-value.v1',
+  decisions: 'churn.decisions.v1',
+  tasks: 'contact-center.tasks.v1',
+  alerts: 'churn.alerts.v1',
+} as const;
+
+export const DAY_MS = 86_400_000;
+export const NO_EMIT: readonly Emitted[] = Object.freeze([]);
+
+/** Adds an id to a bounded list of recently seen ids (newest last), dropping the oldest. */
+export function remember<T>(recent: readonly T[], id: T, limit: number): T[] {
+  const next = recent.length >= limit ? recent.slice(recent.length - limit + 1) : recent.slice();
+  next.push(id);
+  return next;
+}
+
+export function isTick(event: unknown): event is Tick {
+  return (event as Tick).type === 'Tick';
+}
+
+export function isCustomerValue(event: unknown): event is CustomerValue {
+  return (event as CustomerValue).revenue12m !== undefined && (event as CustomerValue).tier !== undefined;
+}

@@ -1,0 +1,71 @@
+/**
+ * Who handles a customer: the owner column of the follow-up program table (domain.md
+ * section 3), turned into a task queue (`owner:<id>`, `inside-sales`, `contact-center`,
+ * `automated`) and an alert owner.
+ */
+import type { CustomerValue, Priority, TaskKind } from '@churn/contracts';
+import { type Policy, programOf } from './policy.ts';
+import { DAY_MS } from './processor.ts';
+
+/** Tasks a mail flow can carry; a call or a meeting always needs a person. */
+const AUTOMATABLE: ReadonlySet<TaskKind> = new Set([
+  'THANK_YOU_MESSAGE',
+  'EXIT_SURVEY',
+  'FOLLOW_UP',
+  'REFERRAL_REQUEST',
+]);
+
+function unnamedQueue(value: CustomerValue): string {
+  // Business customers without a named owner go to inside sales; consumers to the contact center.
+  return value.segment === 'B2B' ? 'inside-sales' : 'contact-center';
+}
+
+/** The queue a task of this kind for this customer goes to. */
+export function queueFor(policy: Policy, value: CustomerValue, kind: TaskKind): string {
+  const owner = programOf(policy, value.tier, value.track).owner;
+  switch (owner) {
+    case 'accountManager':
+    case 'insideSalesOwner':
+      return value.accountManager ? `owner:${value.accountManager}` : unnamedQueue(value);
+    case 'insideSales':
+      return unnamedQueue(value);
+    case 'automated':
+      return AUTOMATABLE.has(kind) ? 'automated' : unnamedQueue(value);
+  }
+}
+
+/** Who an alert about this customer goes to: the named owner, or the team that holds the customer. */
+export function alertOwnerFor(policy: Policy, value: CustomerValue): string {
+  const owner = programOf(policy, value.tier, value.track).owner;
+  if ((owner === 'accountManager' || owner === 'insideSalesOwner') && value.accountManager) return value.accountManager;
+  return unnamedQueue(value);
+}
+
+/** When a task of a priority is due, never after `latest` (a cancellation's effective date). */
+export function dueBy(policy: Policy, now: number, priority: Priority, latest: number | null): number {
+  const due = now + policy.tables.respondWithinMs[priority];
+  return latest !== null && latest < due ? latest : due;
+}
+
+/** Money in minor units, said in major units with thin grouping: `612 000 DKK`. */
+export function formatMoney(minor: number, currency: string, minorPerMajor: number): string {
+  const major = Math.round(minor / minorPerMajor);
+  const sign = major < 0 ? '-' : '';
+  const digits = String(Math.abs(major));
+  let grouped = '';
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) grouped += ' ';
+    grouped += digits[i];
+  }
+  return `${sign}${grouped} ${currency}`;
+}
+
+/** A time as an agent reads it: `2026-01-16 09:00 UTC`. */
+export function formatTime(at: number): string {
+  const iso = new Date(at).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+}
+
+export function days(n: number): number {
+  return n * DAY_MS;
+}
