@@ -1,0 +1,200 @@
+/**
+ * Throughput of the domain core's hot paths on one core: value updates per second
+ * (keepCustomerValue over invoice events) and decisions per second (decideOnCancellation).
+ * Warm-up, then repetitions; prints median/min/max and writes them to
+ * bench/results/<YYYY-MM-DD>-domain.json at the repository root.
+ *
+ *   npm run bench:domain [-- --reps 7]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, platform } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type {
+  CancellationReason,
+  CancellationRequested,
+  CustomerProfile,
+  CustomerValue,
+  InvoiceEvent,
+} from '@churn/contracts';
+import { CancellationReasonValues } from '@churn/contracts';
+import {
+  type CustomerValueState,
+  decideOnCancellation,
+  deriveId,
+  keepCustomerValue,
+  loadPolicy,
+  snapshotOf,
+} from '../src/index.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..', '..');
+const policy = loadPolicy(JSON.parse(readFileSync(join(root, 'policies', 'default.json'), 'utf8')));
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+const CUSTOMERS = 5_000;
+const MONTHS = 24;
+const repsArg = process.argv.indexOf('--reps');
+const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 7;
+
+function profileOf(i: number): CustomerProfile {
+  return {
+    eventId: deriveId('bench-profile', String(i)),
+    occurredAt: T0,
+    customerId: `cust-${i}`,
+    segment: i % 3 === 0 ? 'B2C' : 'B2B',
+    signedUpAt: T0 - (i % 2000) * DAY,
+    acquisitionCost: 1_000_000 + (i % 7) * 500_000,
+    currency: 'DKK',
+    potential: i % 4 === 0 ? 'GROW' : 'RETAIN',
+    accountManager: i % 5 === 0 ? null : `am-${i % 50}`,
+    executiveSponsor: i % 2 === 0 ? `exec-${i % 10}` : null,
+    plan: null,
+  };
+}
+
+/** Per customer: the profile, then per month an ISSUED and a PAID event, interleaved across customers by time. */
+function invoiceStream(): (InvoiceEvent | CustomerProfile)[] {
+  const out: (InvoiceEvent | CustomerProfile)[] = [];
+  for (let i = 0; i < CUSTOMERS; i++) out.push(profileOf(i));
+  for (let m = 0; m < MONTHS; m++) {
+    for (let i = 0; i < CUSTOMERS; i++) {
+      const issuedAt = T0 + m * 30 * DAY + (i % 20) * 3_600_000;
+      const invoiceId = `inv-${i}-${m}`;
+      const amount = 100_000 + ((i * 7919) % 5_000_000);
+      const base = {
+        invoiceId,
+        customerId: `cust-${i}`,
+        amount,
+        currency: 'DKK',
+        costToServe: i % 2 === 0 ? Math.round(amount * 0.6) : null,
+        issuedAt,
+        dueAt: issuedAt + 30 * DAY,
+      };
+      out.push({
+        ...base,
+        eventId: deriveId(invoiceId, 'ISSUED'),
+        occurredAt: issuedAt,
+        status: 'ISSUED',
+        paidAt: null,
+      });
+      const paidAt = issuedAt + 20 * DAY;
+      out.push({ ...base, eventId: deriveId(invoiceId, 'PAID'), occurredAt: paidAt, status: 'PAID', paidAt });
+    }
+  }
+  return out;
+}
+
+function valueUpdatesPerSecond(events: readonly (InvoiceEvent | CustomerProfile)[]): number {
+  const states = new Map<string, CustomerValueState>();
+  const ctx = { now: 0, policy };
+  let emitted = 0;
+  const start = process.hrtime.bigint();
+  for (const event of events) {
+    ctx.now = event.occurredAt;
+    const result = keepCustomerValue(event, states.get(event.customerId), ctx);
+    states.set(event.customerId, result.state);
+    emitted += result.emit.length;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (emitted === 0) throw new Error('no snapshots emitted: the benchmark measures nothing');
+  return events.length / seconds;
+}
+
+/** Realistic snapshots: the values the stream above produces. */
+function valuesFrom(events: readonly (InvoiceEvent | CustomerProfile)[]): CustomerValue[] {
+  const states = new Map<string, CustomerValueState>();
+  for (const event of events) {
+    states.set(
+      event.customerId,
+      keepCustomerValue(event, states.get(event.customerId), { now: event.occurredAt, policy }).state,
+    );
+  }
+  return [...states.values()].map((s) => snapshotOf(s, policy));
+}
+
+function cancellations(values: readonly CustomerValue[]): CancellationRequested[] {
+  return values.map((v, i) => ({
+    eventId: deriveId('bench-cancellation', String(i)),
+    occurredAt: v.asOf,
+    cancellationId: `canc-${i}`,
+    customerId: v.customerId,
+    subscriptionId: null,
+    effectiveAt: i % 2 === 0 ? v.asOf + 30 * DAY : null,
+    channel: 'PHONE',
+    reason: CancellationReasonValues[i % CancellationReasonValues.length] as CancellationReason,
+    reasonText: null,
+  }));
+}
+
+function decisionsPerSecond(
+  values: readonly CustomerValue[],
+  events: readonly CancellationRequested[],
+  rounds: number,
+): number {
+  const ctx = { now: 0, policy };
+  let emitted = 0;
+  const start = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      ctx.now = event.occurredAt;
+      emitted += decideOnCancellation(event, { value: values[i]!, decided: [] }, ctx).emit.length;
+    }
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (emitted === 0) throw new Error('no decisions emitted');
+  return (events.length * rounds) / seconds;
+}
+
+function summary(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    median: Math.round(sorted[Math.floor(sorted.length / 2)]!),
+    min: Math.round(sorted[0]!),
+    max: Math.round(sorted.at(-1)!),
+    samples: samples.map(Math.round),
+  };
+}
+
+const stream = invoiceStream();
+const values = valuesFrom(stream);
+const cancels = cancellations(values);
+
+// Warm-up: let the JIT settle on both paths before measuring.
+for (let i = 0; i < 3; i++) {
+  valueUpdatesPerSecond(stream);
+  decisionsPerSecond(values, cancels, 4);
+}
+
+const valueSamples: number[] = [];
+const decisionSamples: number[] = [];
+for (let i = 0; i < REPS; i++) {
+  valueSamples.push(valueUpdatesPerSecond(stream));
+  decisionSamples.push(decisionsPerSecond(values, cancels, 20));
+}
+
+const result = {
+  date: new Date().toISOString(),
+  policyVersion: policy.version,
+  node: process.version,
+  platform: `${platform()}-${arch()}`,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  repetitions: REPS,
+  valueUpdatesPerSecond: { ...summary(valueSamples), target: 1_000_000, eventsPerRepetition: stream.length },
+  decisionsPerSecond: { ...summary(decisionSamples), target: 300_000, decisionsPerRepetition: cancels.length * 20 },
+};
+
+const dir = join(root, 'bench', 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${result.date.slice(0, 10)}-domain.json`);
+writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+const fmt = (n: number) => n.toLocaleString('en-US');
+console.log(
+  `value updates/s: median ${fmt(result.valueUpdatesPerSecond.median)} (min ${fmt(result.valueUpdatesPerSecond.min)}, max ${fmt(result.valueUpdatesPerSecond.max)}; target 1,000,000)`,
+);
+console.log(
+  `decisions/s:     median ${fmt(result.decisionsPerSecond.median)} (min ${fmt(result.decisionsPerSecond.min)}, max ${fmt(result.decisionsPerSecond.max)}; target 300,000)`,
+);
+console.log(`written to ${file}`);
