@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
+import type { KafkaServiceConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client from the service configuration, logging through pino (kafkajs info is debug here). */
+export function createKafka(config: KafkaServiceConfig, clientId: string, logger: Logger): Kafka {
+  const protocol = config.KAFKA_SECURITY_PROTOCOL;
+  const options: KafkaConfig = {
+    clientId: config.KAFKA_CLIENT_ID ?? clientId,
+    brokers: [...config.KAFKA_BROKERS],
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log }) => {
+        const { message, ...extra } = log;
+        const pinoLevel = LEVELS[level] ?? 'info';
+        // kafkajs reports every retried request as an error; those are transient and
+        // retried, so they are warnings here.
+        logger[
+          pinoLevel === 'error' && (extra as { retryCount?: number }).retryCount !== undefined ? 'warn' : pinoLevel
+        ]({ kafkajs: extra.namespace ?? extra.logger, broker: extra.broker, error: extra.error }, message);
+      },
+    retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 10_000 },
+  };
+  if (protocol === 'SSL' || protocol === 'SASL_SSL') {
+    options.ssl = {
+      rejectUnauthorized: config.KAFKA_SSL_REJECT_UNAUTHORIZED,
+      ...(config.KAFKA_SSL_CA_FILE ? { ca: [readFileSync(config.KAFKA_SSL_CA_FILE, 'utf8')] } : {}),
+    };
+  }
+  if (protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL') {
+    options.sasl = {
+      mechanism: config.KAFKA_SASL_MECHANISM,
+      username: config.KAFKA_SASL_USERNAME ?? '',
+      password: config.KAFKA_SASL_PASSWORD ?? '',
+    } as SASLOptions;
+  }
+  return new Kafka(options);
+}

@@ -1,0 +1,123 @@
+/**
+ * The pipeline's Prometheus metrics. One registry per process; every service in the
+ * process shares it and labels what it counts with `service`.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export class PipelineMetrics {
+  readonly registry: Registry;
+  readonly eventsConsumed: Counter<'service' | 'topic'>;
+  readonly eventsProduced: Counter<'service' | 'topic'>;
+  readonly decisions: Counter<'action' | 'offer' | 'tier'>;
+  readonly tasks: Counter<'kind' | 'priority'>;
+  readonly alerts: Counter<'kind' | 'severity'>;
+  readonly deadLetters: Counter<'service' | 'topic' | 'reason'>;
+  readonly duplicates: Counter<'service' | 'topic'>;
+  readonly processingDuration: Histogram<'service' | 'stage'>;
+  readonly decisionLatency: Histogram;
+  readonly consumerLag: Gauge<'service' | 'topic' | 'partition'>;
+  readonly stateCustomers: Gauge<'service'>;
+  readonly stateRestoreDuration: Histogram<'service'>;
+  readonly retries: Counter<'service' | 'reason'>;
+  readonly transactions: Counter<'service' | 'result'>;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    this.registry = new Registry();
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.eventsConsumed = new Counter({
+      name: 'churn_events_consumed_total',
+      help: 'Input records consumed, by service and topic.',
+      labelNames: ['service', 'topic'],
+      registers,
+    });
+    this.eventsProduced = new Counter({
+      name: 'churn_events_produced_total',
+      help: 'Output records produced, by service and topic.',
+      labelNames: ['service', 'topic'],
+      registers,
+    });
+    this.decisions = new Counter({
+      name: 'churn_decisions_total',
+      help: 'Decisions on cancellations, by action, offer and tier.',
+      labelNames: ['action', 'offer', 'tier'],
+      registers,
+    });
+    this.tasks = new Counter({
+      name: 'churn_tasks_total',
+      help: 'Contact tasks emitted, by kind and priority.',
+      labelNames: ['kind', 'priority'],
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'churn_alerts_total',
+      help: 'Alerts emitted, by kind and severity.',
+      labelNames: ['kind', 'severity'],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: 'churn_dead_letters_total',
+      help: 'Records sent to a dead-letter topic, by source topic and reason (error code).',
+      labelNames: ['service', 'topic', 'reason'],
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: 'churn_duplicate_events_total',
+      help: 'Input records whose eventId was already processed; absorbed without output.',
+      labelNames: ['service', 'topic'],
+      registers,
+    });
+    this.processingDuration = new Histogram({
+      name: 'churn_processing_duration_seconds',
+      help: 'Time spent per stage of a batch: decode, process, encode, commit.',
+      labelNames: ['service', 'stage'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.decisionLatency = new Histogram({
+      name: 'churn_decision_latency_seconds',
+      help: "From a cancellation's occurredAt to its decision being produced.",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.consumerLag = new Gauge({
+      name: 'churn_consumer_lag',
+      help: 'Records between the last processed offset and the high watermark, per input partition.',
+      labelNames: ['service', 'topic', 'partition'],
+      registers,
+    });
+    this.stateCustomers = new Gauge({
+      name: 'churn_state_customers',
+      help: 'Keys (customers) held in the state stores of this process.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.stateRestoreDuration = new Histogram({
+      name: 'churn_state_restore_duration_seconds',
+      help: 'Time to restore state from the changelog after a partition assignment.',
+      labelNames: ['service'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 20, 60, 120],
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'churn_retries_total',
+      help: 'Batches retried after a transient error (broker, registry).',
+      labelNames: ['service', 'reason'],
+      registers,
+    });
+    this.transactions = new Counter({
+      name: 'churn_transactions_total',
+      help: 'Kafka transactions, by result (committed, aborted).',
+      labelNames: ['service', 'result'],
+      registers,
+    });
+  }
+
+  /** Counts the business content of an output record (decisions, tasks, alerts). */
+  countOutput(topic: string, value: unknown): void {
+    const v = value as Record<string, string>;
+    if (topic === 'churn.decisions.v1') this.decisions.inc({ action: v.action, offer: v.offer, tier: v.tier });
+    else if (topic === 'contact-center.tasks.v1') this.tasks.inc({ kind: v.kind, priority: v.priority });
+    else if (topic === 'churn.alerts.v1') this.alerts.inc({ kind: v.kind, severity: v.severity });
+  }
+}

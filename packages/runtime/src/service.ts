@@ -1,0 +1,111 @@
+/**
+ * Wires one or more topologies into a running process on Kafka: logger, metrics and
+ * health endpoints, schema registry, one runner per topology, and a graceful shutdown
+ * on SIGTERM/SIGINT (stop fetching, finish or abort the open transaction, leave the
+ * group, exit 0) within SHUTDOWN_TIMEOUT_MS.
+ */
+import { hostname } from 'node:os';
+import { ContractSerde } from '@churn/serde';
+import type { KafkaServiceConfig } from './config.ts';
+import { type OpsServer, startOpsServer } from './http.ts';
+import { createKafka } from './kafka/client.ts';
+import { KafkaRunner } from './kafka/runner.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { PipelineMetrics } from './metrics.ts';
+import type { Topology } from './topology.ts';
+
+export interface RunningService {
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly runners: readonly KafkaRunner<unknown>[];
+  readonly ops: OpsServer;
+  /** Stops everything; resolves when done. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Process name in logs and the Kafka client id. */
+  name: string;
+  topologies: readonly Topology<unknown>[];
+  config: KafkaServiceConfig;
+  /** Install SIGTERM/SIGINT handlers that stop and exit. @default true */
+  handleSignals?: boolean;
+  logger?: Logger;
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const { config, name } = options;
+  const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
+  const metrics = new PipelineMetrics();
+  const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
+  const serde = new ContractSerde({
+    url: config.SCHEMA_REGISTRY_URL,
+    auth:
+      config.SCHEMA_REGISTRY_USERNAME && config.SCHEMA_REGISTRY_PASSWORD
+        ? { username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD }
+        : undefined,
+    clientId: name,
+  });
+  const runners = options.topologies.map(
+    (topology) =>
+      new KafkaRunner({
+        topology,
+        kafka: createKafka(config, `${topology.name}-${instanceId}`, logger.child({ service: topology.name })),
+        serde,
+        logger: logger.child({ service: topology.name }),
+        metrics,
+        guarantee: config.PROCESSING_GUARANTEE,
+        instanceId,
+        partitions: config.TOPIC_PARTITIONS,
+        replicationFactor: config.TOPIC_REPLICATION_FACTOR,
+        maxRecordBytes: config.MAX_RECORD_BYTES,
+        maxAttempts: config.MAX_PROCESSING_ATTEMPTS,
+        tickIntervalMs: config.TICK_INTERVAL_MS,
+      }),
+  );
+  const ops = await startOpsServer({
+    host: config.METRICS_HOST,
+    port: config.METRICS_PORT,
+    registry: metrics.registry,
+    sources: () => runners,
+  });
+  logger.info({ port: ops.port, instanceId, services: runners.map((r) => r.name) }, 'metrics and health endpoints up');
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await Promise.all(runners.map((r) => r.stop()));
+      await ops.close();
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals !== false) {
+    const onSignal = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      const bound = setTimeout(() => {
+        logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
+        process.exit(1);
+      }, config.SHUTDOWN_TIMEOUT_MS);
+      bound.unref();
+      stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  }
+
+  try {
+    for (const runner of runners) await runner.start();
+  } catch (err) {
+    logger.error({ err }, 'could not start');
+    await stop().catch(() => {});
+    throw err;
+  }
+  return { logger, metrics, runners: runners as KafkaRunner<unknown>[], ops, stop };
+}

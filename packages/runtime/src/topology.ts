@@ -1,0 +1,59 @@
+/**
+ * A topology is what one service does: the topics it reads, a processor that turns
+ * each record and the state of its key into a new state and output records, and an
+ * optional clock step. The Kafka runner, the in-process runner and the test driver all
+ * run the same topologies.
+ */
+import type { TopicName } from '@churn/contracts';
+
+export interface InputRecord {
+  readonly topic: TopicName;
+  /** The record key: the customerId on customer-scoped topics. */
+  readonly key: string;
+  readonly value: unknown;
+}
+
+export interface OutputRecord {
+  readonly topic: TopicName;
+  readonly key: string;
+  readonly value: unknown;
+}
+
+export interface StepResult<S> {
+  readonly state: S | undefined;
+  readonly emit: readonly OutputRecord[];
+}
+
+export interface Topology<S = unknown> {
+  /** Service name: consumer group, changelog topic and transactional ids derive from it. */
+  readonly name: string;
+  readonly inputs: readonly TopicName[];
+  readonly outputs: readonly TopicName[];
+  /**
+   * Handles one input record. `now` is the record's event time (see {@link eventTimeOf}),
+   * so that a replay gives the same outputs as the live run.
+   */
+  process(record: InputRecord, state: S | undefined, now: number): StepResult<S>;
+  /**
+   * Advances one key's state to the clock `at` (due follow-ups, overdue dialogues).
+   * Runners call it for every key they hold, on a wall-clock interval (Kafka) or at
+   * explicit times (replay `--until`).
+   */
+  tick?(key: string, state: S, at: number): StepResult<S>;
+  /** Whether an input record is a duplicate the processor absorbed (for metrics). Optional. */
+  isCustomerScoped?: boolean;
+}
+
+/** Event time of a contract record: `occurredAt`, or `asOf` for a CustomerValue snapshot. */
+export function eventTimeOf(value: unknown): number {
+  const v = value as { occurredAt?: unknown; asOf?: unknown };
+  if (typeof v.occurredAt === 'number') return v.occurredAt;
+  if (typeof v.asOf === 'number') return v.asOf;
+  throw new TypeError('record has neither occurredAt nor asOf');
+}
+
+/** The customerId a record is about, if it has one. */
+export function customerIdOf(value: unknown): string | null {
+  const id = (value as { customerId?: unknown }).customerId;
+  return typeof id === 'string' ? id : null;
+}
