@@ -17,15 +17,8 @@ import type {
 } from '@churn/contracts';
 import { deriveId, hash53 } from './ids.ts';
 import { minorUnitsOf, type Policy } from './policy.ts';
-import {
-  DAY_MS,
-  type Emitted,
-  isTick,
-  NO_EMIT,
-  type ProcessorContext,
-  type ProcessorResult,
-  type Tick,
-} from './processor.ts';
+import { type Emitted, isTick, NO_EMIT, type ProcessorContext, type ProcessorResult, type Tick } from './processor.ts';
+import { DAY_MS, monthIndex } from './time.ts';
 
 /** What the profile told us about a customer. */
 export interface ProfileFacts {
@@ -78,19 +71,6 @@ const F_SPAN = 32;
 const INVOICE_STRIDE = 4;
 const SURVEY_STRIDE = 3;
 
-/** Months since year 0 (year x 12 + month - 1) of an epoch-millisecond time, in UTC, without a Date. */
-export function monthIndex(at: number): number {
-  const z = Math.floor(at / DAY_MS) + 719_468;
-  const era = Math.floor(z / 146_097);
-  const doe = z - era * 146_097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return year * 12 + month - 1;
-}
-
 /** The tier of a revenue (minor units) per the policy's thresholds for the segment. */
 export function tierOf(policy: Policy, segment: Segment | null, revenue12m: number, currency: string): Tier {
   const thresholds = policy.tiers[segment ?? policy.tiers.segmentWhenUnknown];
@@ -100,6 +80,8 @@ export function tierOf(policy: Policy, segment: Segment | null, revenue12m: numb
   if (revenueMajor >= thresholds.C) return 'C';
   return 'D';
 }
+
+export { monthIndex };
 
 export function emptyCustomerValueState(customerId: string): CustomerValueState {
   return {
@@ -116,6 +98,9 @@ export function emptyCustomerValueState(customerId: string): CustomerValueState 
     emitted: 0,
   };
 }
+
+/** Set by applyInvoice: whether the invoice's revenue, cost or overdue state changed (module scratch, no allocation). */
+let invoiceChangedWhatReadersSee = true;
 
 function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, policy: Policy): CustomerValueState {
   const id = hash53(e.invoiceId);
@@ -171,15 +156,33 @@ function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, 
   }
   const newPacked = packed - (packed % F_SPAN) + flags;
   if (at >= 0 && newPacked === packed && revenue === oldRevenue && cost === oldCost) return state;
-  const next: number[] = [];
-  for (let i = 0; i < list.length; i += INVOICE_STRIDE) {
-    if (i === at) continue;
-    const p = list[i + 1]!;
-    // Forget invoices that left the memory, unless still overdue (they still count as overdue).
-    if (Math.floor(p / F_SPAN) < horizon && (p & F_OVERDUE) === 0) continue;
-    next.push(list[i]!, p, list[i + 2]!, list[i + 3]!);
+  invoiceChangedWhatReadersSee = revenue !== oldRevenue || cost !== oldCost || ((packed ^ newPacked) & F_OVERDUE) !== 0;
+  let next = list.slice();
+  if (at >= 0) {
+    next[at + 1] = newPacked;
+    next[at + 2] = revenue;
+    next[at + 3] = cost;
+  } else {
+    next.push(id, newPacked, revenue, cost);
   }
-  next.push(id, newPacked, revenue, cost);
+  // Forget invoices that left the memory, unless still overdue (they still count as overdue).
+  let stale = false;
+  for (let i = 1; i < next.length; i += INVOICE_STRIDE) {
+    const p = next[i]!;
+    if (Math.floor(p / F_SPAN) < horizon && (p & F_OVERDUE) === 0) {
+      stale = true;
+      break;
+    }
+  }
+  if (stale) {
+    const kept: number[] = [];
+    for (let i = 0; i < next.length; i += INVOICE_STRIDE) {
+      const p = next[i + 1]!;
+      if (Math.floor(p / F_SPAN) < horizon && (p & F_OVERDUE) === 0) continue;
+      kept.push(next[i]!, p, next[i + 2]!, next[i + 3]!);
+    }
+    next = kept;
+  }
   return {
     ...state,
     asOf,
@@ -313,25 +316,23 @@ function mix(h: number, x: number): number {
 function fingerprint(v: CustomerValue, profileAt: number): number {
   let a = 0x811c9dc5;
   let b = 0x12345679;
-  const fields = [
-    v.revenue12m,
-    v.margin12m,
-    v.tier.charCodeAt(0),
-    v.track.charCodeAt(0),
-    v.acquisitionCost,
-    v.cumulativeMargin,
-    v.remainingLifetimeValue,
-    v.overdueInvoices,
-    v.lastNps ?? -1,
-    v.unansweredSurveys,
-    profileAt,
-  ];
-  for (const f of fields) {
+  const put = (f: number) => {
     a = mix(a, f);
     b = mix(b ^ 0x9e3779b9, f);
-  }
+  };
+  put(v.revenue12m);
+  put(v.margin12m);
+  put(v.tier.charCodeAt(0));
+  put(v.track.charCodeAt(0));
+  put(v.acquisitionCost);
+  put(v.cumulativeMargin);
+  put(v.remainingLifetimeValue);
+  put(v.overdueInvoices);
+  put(v.lastNps ?? -1);
+  put(v.unansweredSurveys);
+  put(profileAt);
   // Never 0, which means "nothing emitted yet".
-  return ((a >>> 0) * 2_097_152 + ((b >>> 11) & 0x1fffff) || 1) as number;
+  return (a >>> 0) * 2_097_152 + ((b >>> 11) & 0x1fffff) || 1;
 }
 
 /**
@@ -357,8 +358,13 @@ export function keepCustomerValue(
     after = asOf === before.asOf ? before : { ...before, asOf };
     cause = `tick:${event.customerId}:${event.at}`;
   } else if ('invoiceId' in event) {
+    invoiceChangedWhatReadersSee = true;
     after = applyInvoice(before, event, asOf, policy);
     cause = event.eventId;
+    // A payment (say) that leaves revenue, cost, overdue count and window month as they were changes no snapshot field.
+    if (!invoiceChangedWhatReadersSee && monthIndex(asOf) === monthIndex(before.asOf)) {
+      return { state: after, emit: NO_EMIT };
+    }
   } else if ('surveyId' in event) {
     after = applySurvey(before, event, asOf, policy);
     cause = event.eventId;
@@ -373,5 +379,7 @@ export function keepCustomerValue(
   snapshot.eventId = deriveId(cause, 'customer-value');
   snapshot.causationId = isTick(event) ? null : cause;
   const emitted: Emitted = { topic: 'churn.customer-value.v1', key: after.customerId, value: snapshot };
-  return { state: { ...after, emitted: print }, emit: [emitted] };
+  // `after` is a fresh object of this call (never the caller's state), so completing it in place keeps the processor pure.
+  (after as { emitted: number }).emitted = print;
+  return { state: after, emit: [emitted] };
 }

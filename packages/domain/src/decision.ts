@@ -15,7 +15,7 @@ import type {
   OfferEvaluation,
   Priority,
 } from '@churn/contracts';
-import { deriveId } from './ids.ts';
+import { deriveIdAndEventId } from './ids.ts';
 import { type AlertSpec, alertRecord, type TaskSpec, taskIdOf, taskRecord } from './outputs.ts';
 import { type CompiledOffer, minorUnitsOf, type Policy, type WeighableOffer } from './policy.ts';
 import {
@@ -408,10 +408,11 @@ export function decideOnCancellation(
   const respondBy = first.dueAt;
   plan.reasons.push(`Respond by ${formatTime(respondBy)} (${first.priority}).`);
   const cause = event.eventId;
+  const ids = deriveIdAndEventId(cause, 'decision');
   const decision: ChurnDecision = {
-    eventId: deriveId(cause, 'decision/event'),
+    eventId: ids.eventId,
     occurredAt: now,
-    decisionId: deriveId(cause, 'decision'),
+    decisionId: ids.id,
     customerId: event.customerId,
     cancellationId: event.cancellationId,
     causationId: cause,

@@ -3,7 +3,7 @@
  * so that reprocessing an input gives byte-identical records.
  */
 import type { AlertKind, ChurnAlert, ContactTask, Offer, Priority, Severity, TaskKind } from '@churn/contracts';
-import { deriveId } from './ids.ts';
+import { deriveId, deriveIdAndEventId } from './ids.ts';
 import type { Emitted } from './processor.ts';
 
 export interface TaskSpec {
@@ -27,11 +27,11 @@ export function taskRecord(
   occurredAt: number,
   spec: TaskSpec,
 ): Emitted {
-  const taskId = taskIdOf(cause, role);
+  const ids = deriveIdAndEventId(cause, `task:${role}`);
   const value: ContactTask = {
-    eventId: deriveId(taskId, 'event'),
+    eventId: ids.eventId,
     occurredAt,
-    taskId,
+    taskId: ids.id,
     customerId,
     causationId: cause,
     kind: spec.kind,
@@ -63,11 +63,11 @@ export function alertRecord(
   occurredAt: number,
   spec: AlertSpec,
 ): Emitted {
-  const alertId = deriveId(cause, `alert:${role}`);
+  const ids = deriveIdAndEventId(cause, `alert:${role}`);
   const value: ChurnAlert = {
-    eventId: deriveId(alertId, 'event'),
+    eventId: ids.eventId,
     occurredAt,
-    alertId,
+    alertId: ids.id,
     causationId: cause,
     kind: spec.kind,
     severity: spec.severity,

@@ -197,6 +197,8 @@ export interface PolicyTables {
   /** Expected remaining months for a customer who is not repeatedly silent, and for one who is. */
   readonly remainingMonths: number;
   readonly remainingMonthsWhenSilent: number;
+  /** The follow-up program by tier and track. */
+  readonly program: Readonly<Record<Tier, Readonly<Record<Track, ProgramEntry>>>>;
 }
 
 /** A loaded, validated and frozen policy. */
@@ -272,6 +274,12 @@ export function loadPolicy(json: unknown): Policy {
     structuralReasons: new Set(doc.structural.reasons),
     remainingMonths: Math.min(doc.value.remainingMonthsCap, 1 / doc.value.monthlyChurnRate),
     remainingMonthsWhenSilent: Math.min(doc.value.remainingMonthsCap, 1 / silentChurn),
+    program: {
+      A: { GROW: doc.program['A-GROW'], RETAIN: doc.program['A-RETAIN'] },
+      B: { GROW: doc.program['B-GROW'], RETAIN: doc.program['B-RETAIN'] },
+      C: { GROW: doc.program['C-GROW'], RETAIN: doc.program['C-RETAIN'] },
+      D: { GROW: doc.program['D-GROW'], RETAIN: doc.program['D-RETAIN'] },
+    },
   };
   return deepFreeze({ ...doc, tables });
 }
@@ -283,5 +291,5 @@ export function minorUnitsOf(policy: Policy, currency: string): number {
 
 /** The follow-up program entry of a tier and track (table in domain.md section 3). */
 export function programOf(policy: Policy, tierName: Tier, track: Track): ProgramEntry {
-  return policy.program[`${tierName}-${track}`];
+  return policy.tables.program[tierName][track];
 }

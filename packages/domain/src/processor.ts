@@ -56,7 +56,7 @@ export const TOPIC = {
   alerts: 'churn.alerts.v1',
 } as const;
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS } from './time.ts';
 export const NO_EMIT: readonly Emitted[] = Object.freeze([]);
 
 /** Adds an id to a bounded list of recently seen ids (newest last), dropping the oldest. */

@@ -6,6 +6,7 @@
 import type { CustomerValue, Priority, TaskKind } from '@churn/contracts';
 import { type Policy, programOf } from './policy.ts';
 import { DAY_MS } from './processor.ts';
+import { formatTime } from './time.ts';
 
 /** Tasks a mail flow can carry; a call or a meeting always needs a person. */
 const AUTOMATABLE: ReadonlySet<TaskKind> = new Set([
@@ -47,24 +48,21 @@ export function dueBy(policy: Policy, now: number, priority: Priority, latest: n
   return latest !== null && latest < due ? latest : due;
 }
 
-/** Money in minor units, said in major units with thin grouping: `612 000 DKK`. */
+/** Money in minor units, said in major units grouped by thousands: `612 000 DKK`. */
 export function formatMoney(minor: number, currency: string, minorPerMajor: number): string {
-  const major = Math.round(minor / minorPerMajor);
+  let major = Math.round(minor / minorPerMajor);
   const sign = major < 0 ? '-' : '';
-  const digits = String(Math.abs(major));
-  let grouped = '';
-  for (let i = 0; i < digits.length; i++) {
-    if (i > 0 && (digits.length - i) % 3 === 0) grouped += ' ';
-    grouped += digits[i];
+  if (major < 0) major = -major;
+  let text = '';
+  while (major >= 1000) {
+    const group = major % 1000;
+    text = ` ${group < 10 ? '00' : group < 100 ? '0' : ''}${group}${text}`;
+    major = Math.floor(major / 1000);
   }
-  return `${sign}${grouped} ${currency}`;
+  return `${sign}${major}${text} ${currency}`;
 }
 
-/** A time as an agent reads it: `2026-01-16 09:00 UTC`. */
-export function formatTime(at: number): string {
-  const iso = new Date(at).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-}
+export { formatTime };
 
 export function days(n: number): number {
   return n * DAY_MS;

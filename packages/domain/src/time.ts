@@ -1,0 +1,41 @@
+/**
+ * Calendar arithmetic on epoch milliseconds in UTC, without Date objects: the hot paths
+ * turn times into months and readable text millions of times a second.
+ */
+
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+// Civil date from days since the epoch (H. Hinnant's algorithm), in module-level scratch.
+let year = 1970;
+let month = 1;
+let day = 1;
+
+function civil(at: number): void {
+  const z = Math.floor(at / DAY_MS) + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  month = mp < 10 ? mp + 3 : mp - 9;
+  year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+}
+
+/** Months since year 0 (year x 12 + month - 1) of a time, in UTC. */
+export function monthIndex(at: number): number {
+  civil(at);
+  return year * 12 + month - 1;
+}
+
+const TWO: string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+
+/** A time as an agent reads it: `2026-01-16 09:00 UTC`. */
+export function formatTime(at: number): string {
+  civil(at);
+  const inDay = at - Math.floor(at / DAY_MS) * DAY_MS;
+  const hours = Math.floor(inDay / HOUR_MS);
+  const minutes = Math.floor((inDay - hours * HOUR_MS) / 60_000);
+  return `${year}-${TWO[month]}-${TWO[day]} ${TWO[hours]}:${TWO[minutes]} UTC`;
+}
