@@ -23,10 +23,21 @@ function civil(at: number): void {
   year = yoe + era * 400 + (month <= 2 ? 1 : 0);
 }
 
+// A direct-mapped cache of day -> month: streams ask about the same few days again and again.
+const CACHE_SLOTS = 1024;
+const cachedDay = new Float64Array(CACHE_SLOTS).fill(Number.NaN);
+const cachedMonth = new Int32Array(CACHE_SLOTS);
+
 /** Months since year 0 (year x 12 + month - 1) of a time, in UTC. */
 export function monthIndex(at: number): number {
+  const days = Math.floor(at / DAY_MS);
+  const slot = days & (CACHE_SLOTS - 1);
+  if (cachedDay[slot] === days) return cachedMonth[slot]!;
   civil(at);
-  return year * 12 + month - 1;
+  const index = year * 12 + month - 1;
+  cachedDay[slot] = days;
+  cachedMonth[slot] = index;
+  return index;
 }
 
 const TWO: string[] = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
