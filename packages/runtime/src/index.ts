@@ -13,6 +13,7 @@ export * from './kafka/dead-letter.ts';
 export * from './kafka/runner.ts';
 export * from './kafka/topics.ts';
 export * from './logger.ts';
+export * from './main-helpers.ts';
 export * from './metrics.ts';
 export * from './service.ts';
 export * from './topology.ts';

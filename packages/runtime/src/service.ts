@@ -46,13 +46,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         : undefined,
     clientId: name,
   });
+  // One logger per topology, so that `service` names the topology in every line.
+  const loggerOf = (service: string) =>
+    service === name ? logger : createLogger({ service, level: config.LOG_LEVEL });
   const runners = options.topologies.map(
     (topology) =>
       new KafkaRunner({
         topology,
-        kafka: createKafka(config, `${topology.name}-${instanceId}`, logger.child({ service: topology.name })),
+        kafka: createKafka(config, `${topology.name}-${instanceId}`, loggerOf(topology.name)),
         serde,
-        logger: logger.child({ service: topology.name }),
+        logger: loggerOf(topology.name),
         metrics,
         guarantee: config.PROCESSING_GUARANTEE,
         instanceId,

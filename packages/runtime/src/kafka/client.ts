@@ -3,6 +3,22 @@ import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaServiceConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
 
+/**
+ * kafkajs 2.2.4 schedules its request-queue check with a negative delay when it is not
+ * throttled; Node >= 23 then prints a TimeoutNegativeWarning (the timer fires after
+ * 1 ms, as intended). The warning says nothing about this process, so it is dropped.
+ */
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const name = typeof warning === 'string' ? (rest[0] as { type?: string } | string | undefined) : warning;
+  const type =
+    typeof name === 'string'
+      ? name
+      : ((name as { type?: string; name?: string } | undefined)?.type ?? (name as Error | undefined)?.name);
+  if (type === 'TimeoutNegativeWarning') return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
   [logLevel.WARN]: 'warn',

@@ -17,7 +17,19 @@
  */
 import { ChurnError, type TopicName } from '@churn/contracts';
 import type { ContractSerde } from '@churn/serde';
-import type { Admin, Batch, Consumer, IHeaders, Kafka, KafkaMessage, Message, Producer, TopicMessages } from 'kafkajs';
+import {
+  type Admin,
+  type Batch,
+  type Consumer,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  Partitioners,
+  type Producer,
+  type ProducerConfig,
+  type TopicMessages,
+} from 'kafkajs';
 import type { HealthSource } from '../http.ts';
 import type { Logger } from '../logger.ts';
 import type { PipelineMetrics } from '../metrics.ts';
@@ -65,6 +77,18 @@ interface PartitionTask<S> {
 }
 
 const CHANGELOG_SUFFIX = '-state-changelog';
+
+/**
+ * Producer settings shared by both guarantees: Java-compatible murmur2 partitioning (so
+ * keys land where Kafka Streams or Java producers would put them) and unbounded retries,
+ * which idempotence needs to keep its ordering guarantee.
+ */
+const PRODUCER_BASE: ProducerConfig = {
+  createPartitioner: Partitioners.DefaultPartitioner,
+  idempotent: true,
+  maxInFlightRequests: 1,
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+};
 const RETRY_BASE_MS = 200;
 const RETRY_CAP_MS = 10_000;
 
@@ -154,7 +178,7 @@ export class KafkaRunner<S> implements HealthSource {
     await serde.registerAll([...new Set([...topology.inputs, ...topology.outputs])]);
 
     if (guarantee === 'at_least_once') {
-      this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      this.#producer = kafka.producer(PRODUCER_BASE);
       await this.#producer.connect();
     }
     const consumer = kafka.consumer({
@@ -270,9 +294,8 @@ export class KafkaRunner<S> implements HealthSource {
           for (const task of tasks) {
             if (task.producer) continue;
             const producer = this.#o.kafka.producer({
+              ...PRODUCER_BASE,
               transactionalId: `${this.name}-${task.partition}`,
-              idempotent: true,
-              maxInFlightRequests: 1,
               transactionTimeout: 60_000,
             });
             await producer.connect();

@@ -1,0 +1,137 @@
+/** Offline-form events onto Kafka (Avro through the registry) and back. */
+import { once } from 'node:events';
+import type { TopicName } from '@churn/contracts';
+import { createKafka, createLogger, ensureTopics, type KafkaServiceConfig, topicsOf } from '@churn/runtime';
+import { ContractSerde } from '@churn/serde';
+import { type Kafka, Partitioners } from 'kafkajs';
+import { parseLine, readLines } from './offline.ts';
+
+export function serdeOf(config: KafkaServiceConfig): ContractSerde {
+  return new ContractSerde({
+    url: config.SCHEMA_REGISTRY_URL,
+    auth:
+      config.SCHEMA_REGISTRY_USERNAME && config.SCHEMA_REGISTRY_PASSWORD
+        ? { username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD }
+        : undefined,
+    clientId: 'churnctl',
+  });
+}
+
+export function kafkaOf(config: KafkaServiceConfig): Kafka {
+  return createKafka(
+    config,
+    'churnctl',
+    createLogger({ service: 'churnctl', level: 'warn', destination: process.stderr as never }),
+  );
+}
+
+export interface ProduceResult {
+  produced: number;
+  rejected: Array<{ line: number; reason: string }>;
+}
+
+/** Produces every valid line of `path`; reports the lines it could not. */
+export async function produceFile(
+  config: KafkaServiceConfig,
+  path: string,
+  progress?: (n: number) => void,
+): Promise<ProduceResult> {
+  const kafka = kafkaOf(config);
+  const serde = serdeOf(config);
+  const admin = kafka.admin();
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  const result: ProduceResult = { produced: 0, rejected: [] };
+  await admin.connect();
+  await producer.connect();
+  try {
+    const ensured = new Set<string>();
+    let batch: Array<{ topic: TopicName; key: string; value: Buffer }> = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const byTopic = new Map<string, Array<{ key: string; value: Buffer }>>();
+      for (const m of batch) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), { key: m.key, value: m.value }]);
+      await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        acks: -1,
+      });
+      result.produced += batch.length;
+      batch = [];
+      progress?.(result.produced);
+    };
+    for await (const { line, number } of readLines(path)) {
+      const parsed = parseLine(line);
+      if (!parsed.ok) {
+        result.rejected.push({ line: number, reason: parsed.reason });
+        continue;
+      }
+      const { topic, key, value } = parsed.event;
+      if (!ensured.has(topic)) {
+        await ensureTopics(admin, topicsOf([topic], []), config.TOPIC_PARTITIONS, config.TOPIC_REPLICATION_FACTOR);
+        ensured.add(topic);
+      }
+      batch.push({ topic, key, value: await serde.encode(topic, value) });
+      if (batch.length >= 1000) await flush();
+    }
+    await flush();
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+  return result;
+}
+
+/**
+ * Prints decoded records of `topic` as offline-form lines (read_committed), from the
+ * beginning, until `max` records or `idleMs` without a record.
+ */
+export async function tailTopic(
+  config: KafkaServiceConfig,
+  topic: TopicName,
+  options: { max?: number | undefined; idleMs: number; out: NodeJS.WritableStream },
+): Promise<number> {
+  const kafka = kafkaOf(config);
+  const serde = serdeOf(config);
+  const groupId = `churnctl-tail-${crypto.randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
+  let count = 0;
+  let last = Date.now();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        last = Date.now();
+        if (options.max !== undefined && count >= options.max) return finish();
+        try {
+          const { value } = await serde.decode(topic, message.value);
+          const line = JSON.stringify({ topic, key: message.key?.toString('utf8') ?? null, value });
+          if (!options.out.write(`${line}\n`)) await once(options.out, 'drain');
+        } catch (err) {
+          process.stderr.write(`churnctl tail: ${topic}[${partition}]@${message.offset}: ${(err as Error).message}\n`);
+        }
+        count++;
+        if (options.max !== undefined && count >= options.max) finish();
+      },
+    });
+    const idle = setInterval(() => {
+      if (Date.now() - last > options.idleMs) finish();
+    }, 100);
+    await finished;
+    clearInterval(idle);
+  } finally {
+    await consumer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => {});
+    await admin.disconnect();
+  }
+  return count;
+}
