@@ -110,8 +110,8 @@ export function weighOffers(
   return out;
 }
 
-/** A snapshot for a customer of whom nothing is known yet, so a decision can still carry one. */
-function unknownValue(customerId: string, now: number, policy: Policy): CustomerValue {
+/** A snapshot for a customer of whom nothing is known yet (tier D, RETAIN, no owner), so a decision can still carry one. */
+export function unknownCustomerValue(customerId: string, now: number, policy: Policy): CustomerValue {
   return {
     customerId,
     asOf: now,
@@ -385,7 +385,7 @@ export function decideOnCancellation(
   let plan: Plan;
   let weighed: WeighedOffer[] = [];
   if (known === null) {
-    value = unknownValue(event.customerId, now, policy);
+    value = unknownCustomerValue(event.customerId, now, policy);
     const priority = policy.decision.unknownCustomerPriority;
     plan = {
       action: 'GRACEFUL_OFFBOARDING',

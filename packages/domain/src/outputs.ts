@@ -20,12 +20,18 @@ export function taskIdOf(cause: string, role: string): string {
   return deriveId(cause, `task:${role}`);
 }
 
+/**
+ * A task record. Its ids derive from `cause` and `role`; `causationId` defaults to `cause`
+ * and differs only when the ids must be stable across several inputs (an invoice's
+ * repeated OVERDUE events, a follow-up's due date).
+ */
 export function taskRecord(
   cause: string,
   role: string,
   customerId: string,
   occurredAt: number,
   spec: TaskSpec,
+  causationId: string = cause,
 ): Emitted {
   const ids = deriveIdAndEventId(cause, `task:${role}`);
   const value: ContactTask = {
@@ -33,7 +39,7 @@ export function taskRecord(
     occurredAt,
     taskId: ids.id,
     customerId,
-    causationId: cause,
+    causationId,
     kind: spec.kind,
     queue: spec.queue,
     priority: spec.priority,
@@ -62,13 +68,14 @@ export function alertRecord(
   key: string,
   occurredAt: number,
   spec: AlertSpec,
+  causationId: string = cause,
 ): Emitted {
   const ids = deriveIdAndEventId(cause, `alert:${role}`);
   const value: ChurnAlert = {
     eventId: ids.eventId,
     occurredAt,
     alertId: ids.id,
-    causationId: cause,
+    causationId,
     kind: spec.kind,
     severity: spec.severity,
     customerId,
