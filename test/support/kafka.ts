@@ -106,3 +106,70 @@ export async function readTopic(
   }
   return records;
 }
+
+export interface CollectedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: unknown;
+  raw: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads topics from the beginning with a read_committed consumer and keeps every record,
+ * decoded through the registry (raw bytes for dead-letter topics). For asserting on
+ * what the pipeline wrote.
+ */
+export class Collector {
+  readonly records: CollectedRecord[] = [];
+  readonly #kafka: Kafka;
+  readonly #groupId = `churn-test-collector-${crypto.randomUUID()}`;
+  #consumer: ReturnType<Kafka['consumer']> | null = null;
+
+  constructor(kafka: Kafka) {
+    this.#kafka = kafka;
+  }
+
+  async start(topics: readonly string[]): Promise<this> {
+    const serde = testSerde();
+    const consumer = this.#kafka.consumer({ groupId: this.#groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
+    this.#consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')]),
+        );
+        let value: unknown = null;
+        if (!topic.endsWith('.dlq') && !topic.endsWith('-changelog')) {
+          value = (await serde.decode(topic as never, message.value)).value;
+        }
+        this.records.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value, raw: message.value, headers });
+      },
+    });
+    return this;
+  }
+
+  of(topic: string, filter: (r: CollectedRecord) => boolean = () => true): CollectedRecord[] {
+    return this.records.filter((r) => r.topic === topic && filter(r));
+  }
+
+  async waitFor(what: string, probe: () => boolean, timeoutMs = 45_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!probe()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; collected ${this.records.length} records`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer?.disconnect();
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([this.#groupId]).catch(() => {});
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The rules of the domain exercised through Kafka: input topics in, output topics read
+ * back with a read_committed consumer, on the real broker and registry.
+ */
+import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@churn/contracts';
+import type { RunningService } from '@churn/runtime';
+import { customerValueTopology } from '@churn/service-customer-value';
+import { decisionsTopology } from '@churn/service-decisions';
+import type { Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
+import { Collector, ensureTopics, newProducer, testKafka, testSerde } from './support/kafka.ts';
+import { ready, startTestService, testPolicy } from './support/pipeline.ts';
+
+const OUTPUTS = ['churn.customer-value.v1', 'churn.decisions.v1', 'contact-center.tasks.v1', 'churn.alerts.v1'];
+const DLQS = ['customer.cancellations.v1.dlq', 'billing.invoices.v1.dlq'];
+
+describe('the pipeline on Kafka', () => {
+  let kafka: Kafka;
+  let producer: Producer;
+  let services: RunningService[] = [];
+  let collector: Collector;
+  const serde = testSerde();
+
+  const send = async (topic: string, key: string | null, value: unknown) => {
+    await producer.send({ topic, messages: [{ key, value: await serde.encode(topic as never, value) }] });
+  };
+  const sendHistory = async (h: History) => {
+    await send('customer.profiles.v1', h.customerId, h.profile);
+    for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
+  };
+  const valueOf = (h: History) =>
+    collector
+      .of('churn.customer-value.v1', (r) => r.key === h.customerId)
+      .map((r) => r.value as CustomerValue)
+      .at(-1);
+  const decisionOf = (h: History) => collector.of('churn.decisions.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnDecision);
+  const tasksOf = (h: History) => collector.of('contact-center.tasks.v1', (r) => r.key === h.customerId).map((r) => r.value as ContactTask);
+  const alertsOf = (h: History) => collector.of('churn.alerts.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnAlert);
+  /** Sends a history, waits for its last value snapshot to be decided on, then cancels. */
+  const cancelAfterHistory = async (h: History, overrides: Parameters<typeof aCancellationOf>[1] = {}) => {
+    await sendHistory(h);
+    await collector.waitFor(`value of ${h.customerId}`, () => (valueOf(h)?.revenue12m ?? 0) === h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0));
+    await send('customer.cancellations.v1', h.customerId, aCancellationOf(h, overrides));
+    await collector.waitFor(`decision for ${h.customerId}`, () => decisionOf(h).length > 0);
+    // Tasks and alerts are written in the same transaction as the decision.
+    return decisionOf(h)[0] as ChurnDecision;
+  };
+
+  beforeAll(async () => {
+    kafka = testKafka();
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin);
+    await admin.disconnect();
+    producer = newProducer(kafka);
+    await producer.connect();
+    const policy = testPolicy();
+    services = [
+      await startTestService('churn-customer-value', [customerValueTopology(policy)]),
+      await startTestService('churn-decisions', [decisionsTopology(policy)]),
+    ];
+    for (const s of services) await ready(s);
+    collector = await new Collector(kafka).start([...OUTPUTS, ...DLQS]);
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+    for (const s of services) await s.stop();
+    await producer?.disconnect();
+  });
+
+  it('gives a tier A customer who leaves for a competitor a human dialogue, an escalation and a critical alert', async () => {
+    const h = aCustomerHistory({ monthlyRevenue: 60_000, monthlyCost: 30_000, accountManager: 'am-007' });
+    const decision = await cancelAfterHistory(h, { reason: 'COMPETITOR' });
+    expect(decision.value.tier).toBe('A');
+    expect(decision.action).toBe('WIN_BACK');
+    expect(decision.offer).toBe('EXECUTIVE_ESCALATION');
+    expect(decision.offersWeighed.map((o) => o.offer)).toContain('ACCOUNT_MANAGER_MEETING');
+    expect(decision.policyVersion).toMatch(/^default-/);
+    expect(decision.reasons.join(' ')).toMatch(/tier A/);
+    expect(alertsOf(h)).toContainEqual(expect.objectContaining({ kind: 'HIGH_VALUE_AT_RISK', severity: 'CRITICAL', owner: 'am-007' }));
+    expect(tasksOf(h).map((t) => t.queue)).toContain('owner:am-007');
+    expect(tasksOf(h).every((t) => t.causationId === decision.causationId)).toBe(true);
+  });
+
+  it('lets an unprofitable customer go gracefully: thanks, an exit survey and, for B2B, an orderly handover', async () => {
+    const h = aCustomerHistory({ monthlyRevenue: 3_000, monthlyCost: 3_600, accountManager: null });
+    const decision = await cancelAfterHistory(h, { reason: 'PRICE' });
+    expect(decision.value.margin12m).toBeLessThan(0);
+    expect(decision.action).toBe('GRACEFUL_OFFBOARDING');
+    expect(decision.offer).toBe('NONE');
+    expect(decision.expectedValue).toBe(0);
+    expect(tasksOf(h).map((t) => t.kind).sort()).toEqual(['EXIT_SURVEY', 'OFFBOARDING_CALL', 'THANK_YOU_MESSAGE']);
+    expect(tasksOf(h).every((t) => t.offer === 'NONE')).toBe(true);
+  });
+
+  it('tells Sales and Marketing when a customer cancels before paying back what it cost to win', async () => {
+    const h = aCustomerHistory({ monthlyRevenue: 2_000, monthlyCost: 1_000, signedUpDaysAgo: 400, acquisitionCost: 5_000_000 });
+    const decision = await cancelAfterHistory(h, { reason: 'LIFE_CHANGE' });
+    expect(decision.value.paybackReached).toBe(false);
+    expect(alertsOf(h)).toContainEqual(expect.objectContaining({ kind: 'EARLY_TENURE_CANCELLATION', owner: 'sales-marketing' }));
+  });
+
+  it('sends undecodable and meaningless records to the dead-letter topic with the reason in headers, and counts them', async () => {
+    const h = aCustomerHistory({ monthlyRevenue: 1_000, monthlyCost: 500 });
+    const marker = `dlq-${h.customerId}`;
+    await producer.send({
+      topic: 'customer.cancellations.v1',
+      messages: [{ key: h.customerId, value: Buffer.from('not avro at all'), headers: { marker } }],
+    });
+    const wrongKey = await serde.encode('customer.cancellations.v1', aCancellationOf(h));
+    await producer.send({ topic: 'customer.cancellations.v1', messages: [{ key: 'someone-else', value: wrongKey, headers: { marker } }] });
+    await collector.waitFor('two dead letters', () => collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker).length === 2);
+    const dead = collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker);
+    expect(dead.map((d) => d.headers['churn.error.code']).sort()).toEqual(['CHURN_KEY_MISMATCH', 'CHURN_WIRE_FORMAT']);
+    const raw = dead.find((d) => d.headers['churn.error.code'] === 'CHURN_WIRE_FORMAT');
+    expect(raw?.raw?.toString()).toBe('not avro at all');
+    expect(raw?.key).toBe(h.customerId);
+    expect(raw?.headers).toMatchObject({
+      'churn.error.kind': 'decode',
+      'churn.source.topic': 'customer.cancellations.v1',
+      'churn.service': 'churn-decisions',
+      'churn.attempts': '1',
+    });
+    expect(raw?.headers['churn.source.offset']).toMatch(/^\d+$/);
+    expect(decisionOf(h)).toEqual([]);
+    const metrics = await services[1]?.metrics.registry.getSingleMetricAsString('churn_dead_letters_total');
+    expect(metrics).toMatch(/churn_dead_letters_total\{service="churn-decisions",topic="customer.cancellations.v1",reason="CHURN_WIRE_FORMAT"\} [1-9]/);
+  });
+
+  it('serves metrics, health and readiness over HTTP', async () => {
+    const port = services[1]?.ops.port;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('churn_decisions_total{action="WIN_BACK",offer="EXECUTIVE_ESCALATION",tier="A"}');
+    expect(metrics).toContain('churn_decision_latency_seconds_bucket');
+    expect(metrics).toContain('process_cpu_seconds_total');
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * Runs services in the test process against the real broker and registry, the way
+ * `npm start` with KAFKA_BROKERS runs them: each with its own consumer group, metrics
+ * on a free port, no signal handlers. Stopped by the test that started them.
+ */
+import { type Policy, loadPolicy } from '@churn/domain';
+import {
+  DEFAULT_POLICY_FILE,
+  kafkaServiceEnv,
+  parseConfig,
+  readJsonFile,
+  type RunningService,
+  startService,
+  type Topology,
+} from '@churn/runtime';
+import { inject } from 'vitest';
+
+export function testPolicy(): Policy {
+  return loadPolicy(readJsonFile(DEFAULT_POLICY_FILE));
+}
+
+export async function startTestService(
+  name: string,
+  topologies: readonly Topology<unknown>[],
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const config = parseConfig(kafkaServiceEnv, {
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    TICK_INTERVAL_MS: '0',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  return startService({ name, topologies, config, handleSignals: false });
+}
+
+/** Polls `probe` until it returns true, or fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until every runner of the service is ready (state restored, consuming). */
+export function ready(service: RunningService, timeoutMs = 60_000): Promise<void> {
+  return eventually(`${service.runners.map((r) => r.name).join(', ')} to be ready`, () => service.runners.every((r) => r.isReady()), timeoutMs);
+}
