@@ -50,3 +50,26 @@ export function formatTime(at: number): string {
   const minutes = Math.floor((inDay - hours * HOUR_MS) / 60_000);
   return `${year}-${TWO[month]}-${TWO[day]} ${TWO[hours]}:${TWO[minutes]} UTC`;
 }
+
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** `at` plus `n` calendar months, in UTC, the day clamped to the target month's length (31 Jan + 1 month = 28 Feb). */
+export function addMonths(at: number, n: number): number {
+  civil(at);
+  const total = year * 12 + (month - 1) + n;
+  const y = Math.floor(total / 12);
+  const m = total - y * 12 + 1;
+  const leap = m === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
+  const d = Math.min(day, MONTH_DAYS[m - 1]! + leap);
+  const timeOfDay = at - Math.floor(at / DAY_MS) * DAY_MS;
+  return daysFromCivil(y, m, d) * DAY_MS + timeOfDay;
+}
