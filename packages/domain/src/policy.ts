@@ -165,6 +165,7 @@ export const PolicySchema = z.strictObject({
     priorWeight: nonNegative,
     savedOutcomes: z.array(outcome),
     lostOutcomes: z.array(outcome),
+    forgetOpenTasksAfterDays: positive,
   }),
   dedup: z.strictObject({ recentEvents: count }),
 });
