@@ -1,5 +1,107 @@
-export * from './customer-value.ts';
-export * from './decision.ts';
-export * from './ids.ts';
-export * from './policy.ts';
-export * from './processor.ts';
+/**
+ * @churn/domain: the pure domain core of the churn pipeline.
+ *
+ * Every processor has the shape `(event, state, ctx) => { state, emit }`: no I/O, no clock
+ * (time arrives as `ctx.now`, which runners set to the record's event time), plain-JSON
+ * states, and outputs whose ids derive from the causing event, so a replay yields
+ * byte-identical records. The same processors run under the Kafka runner, the in-process
+ * runner and the test driver.
+ *
+ * Processors (state key in brackets):
+ * - `keepCustomerValue` [customerId]: profile, invoice and survey events (and Ticks) ->
+ *   `churn.customer-value.v1` snapshots, the join currency of every other per-customer processor.
+ * - `decideOnCancellation` [customerId]: CancellationRequested (+ CustomerValue) -> ChurnDecision,
+ *   ContactTasks and ChurnAlerts (win back with the best offer, or let go gracefully).
+ * - `routeSurvey` [customerId]: SurveyResult (+ CustomerValue) -> referral requests, detractor
+ *   recovery, silent-customer alerts.
+ * - `signalInvoice` [customerId]: InvoiceEvent (+ CustomerValue) -> payment follow-ups and
+ *   payment-risk alerts for overdue invoices.
+ * - `scheduleFollowUps` [customerId]: Tick, CustomerValue and TaskOutcome -> program follow-ups,
+ *   PROGRAM_NOT_FOLLOWED, at-risk dialogues and DIALOGUE_OVERDUE.
+ * - `detectStructuralIssues` [reason]: CancellationRequested -> STRUCTURAL_ISSUE to management.
+ * - `trackOutcomes` [customerId or partition]: ChurnDecision and TaskOutcome -> save tallies the
+ *   runner passes to decisions as `ctx.observedSaveRates` (see `mergeSaveRates`).
+ *
+ * The policy (`policies/default.json`) is loaded once with `loadPolicy`, validated, frozen and
+ * compiled; every number of the business rules lives there.
+ */
+export {
+  type CustomerValueEvent,
+  type CustomerValueState,
+  emptyCustomerValueState,
+  keepCustomerValue,
+  monthIndex,
+  type ProfileFacts,
+  snapshotOf,
+  tierOf,
+} from './customer-value.ts';
+export {
+  type CancellationEvent,
+  type CancellationState,
+  decideOnCancellation,
+  rememberCustomerValue,
+  retentionTaskIdsOf,
+  saveProbability,
+  saveRateKey,
+  unknownCustomerValue,
+  type ValueJoined,
+  type WeighedOffer,
+  weighOffers,
+} from './decision.ts';
+export {
+  atRiskSignals,
+  type FollowUpEvent,
+  type FollowUpState,
+  graceOf,
+  nextFollowUpAt,
+  type OpenDialogue,
+  type OpenFollowUp,
+  scheduleFollowUps,
+} from './follow-up.ts';
+export { deriveId, deriveIdAndEventId, hash53 } from './ids.ts';
+export { type InvoiceSignalEvent, type InvoiceSignalState, signalInvoice } from './invoice-signals.ts';
+export {
+  mergeSaveRates,
+  type OpenRetentionTask,
+  type OutcomeEvent,
+  type OutcomeLedger,
+  trackOutcomes,
+} from './outcomes.ts';
+export {
+  type CompiledOffer,
+  loadPolicy,
+  minorUnitsOf,
+  type OfferCost,
+  type OfferRule,
+  type Policy,
+  type PolicyDocument,
+  PolicySchema,
+  type PolicyTables,
+  type ProgramEntry,
+  type ProgramOwner,
+  programOf,
+  type WeighableOffer,
+  WeighableOfferValues,
+} from './policy.ts';
+export {
+  type Emitted,
+  isCustomerValue,
+  isTick,
+  type ObservedSaveRates,
+  type Processor,
+  type ProcessorContext,
+  type ProcessorResult,
+  type SaveTally,
+  type Tick,
+  TOPIC,
+} from './processor.ts';
+export { alertOwnerFor, dueBy, formatMoney, queueFor } from './routing.ts';
+export { detectStructuralIssues, type StructuralIssueState } from './structural-issues.ts';
+export {
+  type NpsCategory,
+  npsCategoryOf,
+  routeSurvey,
+  type SurveyRoutingEvent,
+  type SurveyRoutingState,
+} from './survey-routing.ts';
+export { addMonths, formatTime } from './time.ts';
