@@ -31,6 +31,8 @@ describe('deterministic ids', () => {
     expect(deriveIdAndEventId('cause-1', 'task:X')).toEqual(a);
     expect(a.id).toBe(deriveId('cause-1', 'task:X'));
     expect(a.eventId).not.toBe(a.id);
+    expect(guid.safeParse(a.eventId).success).toBe(true);
+    expect(a.eventId[14]).toBe('9');
   });
 
   it('hashes strings to exact integers that differ for different strings', () => {
