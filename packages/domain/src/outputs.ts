@@ -15,9 +15,13 @@ export interface TaskSpec {
   readonly instructions: string;
 }
 
-/** The id of the task a cause gives rise to in a role; exported so that outcomes can be joined back. */
+/**
+ * The id of the task a cause gives rise to in a role; exported so that outcomes can be
+ * joined back. Roles are constant strings, unique among the outputs of one cause (task
+ * kinds, alert kinds, 'decision', ...), so their hashes stay cached.
+ */
 export function taskIdOf(cause: string, role: string): string {
-  return deriveId(cause, `task:${role}`);
+  return deriveId(cause, role);
 }
 
 /**
@@ -33,7 +37,7 @@ export function taskRecord(
   spec: TaskSpec,
   causationId: string = cause,
 ): Emitted {
-  const ids = deriveIdAndEventId(cause, `task:${role}`);
+  const ids = deriveIdAndEventId(cause, role);
   const value: ContactTask = {
     eventId: ids.eventId,
     occurredAt,
@@ -70,7 +74,7 @@ export function alertRecord(
   spec: AlertSpec,
   causationId: string = cause,
 ): Emitted {
-  const ids = deriveIdAndEventId(cause, `alert:${role}`);
+  const ids = deriveIdAndEventId(cause, role);
   const value: ChurnAlert = {
     eventId: ids.eventId,
     occurredAt,

@@ -48,16 +48,22 @@ export function dueBy(policy: Policy, now: number, priority: Priority, latest: n
   return latest !== null && latest < due ? latest : due;
 }
 
+const GROUP3: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 /** Money in minor units, said in major units grouped by thousands: `612 000 DKK`. */
 export function formatMoney(minor: number, currency: string, minorPerMajor: number): string {
   let major = Math.round(minor / minorPerMajor);
-  const sign = major < 0 ? '-' : '';
-  if (major < 0) major = -major;
+  let sign = '';
+  if (major < 0) {
+    sign = '-';
+    major = -major;
+  }
+  if (major < 1000) return `${sign}${major} ${currency}`;
   let text = '';
   while (major >= 1000) {
-    const group = major % 1000;
-    text = ` ${group < 10 ? '00' : group < 100 ? '0' : ''}${group}${text}`;
-    major = Math.floor(major / 1000);
+    const high = Math.floor(major / 1000);
+    text = ` ${GROUP3[major - high * 1000]}${text}`;
+    major = high;
   }
   return `${sign}${major}${text} ${currency}`;
 }
