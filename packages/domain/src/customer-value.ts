@@ -108,7 +108,8 @@ function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, 
   const id = hash53(e.invoiceId);
   const list = state.invoices;
   let at = -1;
-  for (let i = 0; i < list.length; i += INVOICE_STRIDE) {
+  // Newest last: a payment usually concerns one of the latest invoices, so search from the end.
+  for (let i = list.length - INVOICE_STRIDE; i >= 0; i -= INVOICE_STRIDE) {
     if (list[i] === id) {
       at = i;
       break;
