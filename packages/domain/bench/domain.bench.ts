@@ -10,6 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type {
   CancellationReason,
   CancellationRequested,
@@ -171,6 +173,29 @@ for (let i = 0; i < 3; i++) decisionsPerSecond(values, cancels, 4);
 const decisionSamples: number[] = [];
 for (let i = 0; i < REPS; i++) decisionSamples.push(decisionsPerSecond(values, cancels, 20));
 
+/** Heap bytes per customer of the value states the stream leaves behind (a forced GC before and after). */
+function heapPerCustomer(): { heapBytes: number; jsonBytes: number } {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const states = new Map<string, CustomerValueState>();
+  for (const event of stream) {
+    states.set(
+      event.customerId,
+      keepCustomerValue(event, states.get(event.customerId), { now: event.occurredAt, policy }).state,
+    );
+  }
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  let json = 0;
+  for (const s of states.values()) json += JSON.stringify(s).length;
+  // The Map's own entries and key strings are counted too: what a runner holding the states pays.
+  return { heapBytes: Math.round((after - before) / states.size), jsonBytes: Math.round(json / states.size) };
+}
+
+const memory = heapPerCustomer();
+
 const result = {
   date: new Date().toISOString(),
   policyVersion: policy.version,
@@ -180,6 +205,7 @@ const result = {
   repetitions: REPS,
   valueUpdatesPerSecond: { ...summary(valueSamples), target: 1_000_000, eventsPerRepetition: stream.length },
   decisionsPerSecond: { ...summary(decisionSamples), target: 300_000, decisionsPerRepetition: cancels.length * 20 },
+  valueStatePerCustomer: { ...memory, target: 1000, monthsOfInvoices: MONTHS },
 };
 
 const dir = join(root, 'bench', 'results');
@@ -192,5 +218,8 @@ console.log(
 );
 console.log(
   `decisions/s:     median ${fmt(result.decisionsPerSecond.median)} (min ${fmt(result.decisionsPerSecond.min)}, max ${fmt(result.decisionsPerSecond.max)}; target 300,000)`,
+);
+console.log(
+  `value state per customer: ${memory.heapBytes} bytes of heap, ${memory.jsonBytes} bytes of JSON (target <= 1000)`,
 );
 console.log(`written to ${file}`);
