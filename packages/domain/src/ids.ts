@@ -30,22 +30,26 @@ let l4 = 0;
 function absorb(text: string): void {
   const n = text.length;
   let i = 0;
-  // Two UTF-16 code units per step halve the multiplications.
-  for (; i + 1 < n; i += 2) {
-    const c = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
-    l1 = Math.imul(l1 ^ c, 0x01000193);
-    l2 = Math.imul(l2 ^ c, 0x5bd1e995);
-    l3 = Math.imul(l3 ^ c, 0x27d4eb2d);
-    l4 = Math.imul(l4 ^ c, 0x165667b1);
-    l2 ^= l2 >>> 15;
-    l4 ^= l4 >>> 13;
+  // Four UTF-16 code units per step, as two 32-bit words, each word feeding two lanes and
+  // the lanes crossing over, quarter the multiplications per character.
+  for (; i + 3 < n; i += 4) {
+    const w = text.charCodeAt(i) | (text.charCodeAt(i + 1) << 16);
+    const v = text.charCodeAt(i + 2) | (text.charCodeAt(i + 3) << 16);
+    l1 = Math.imul(l1 ^ w, 0x01000193) ^ (l4 >>> 17);
+    l2 = Math.imul(l2 ^ v, 0x5bd1e995) ^ (l1 >>> 15);
+    l3 = Math.imul(l3 ^ v, 0x27d4eb2d) ^ (l2 >>> 13);
+    l4 = Math.imul(l4 ^ w, 0x165667b1) ^ (l3 >>> 16);
   }
-  const last = i < n ? text.charCodeAt(i) | 0x1_0000 : 0x2_0000;
-  // The tail marker also separates the inputs: (ab, c) and (a, bc) hash apart.
-  l1 = Math.imul(l1 ^ last ^ n, 0x01000193);
-  l2 = Math.imul(l2 ^ last, 0x5bd1e995) ^ n;
-  l3 = Math.imul(l3 ^ last ^ n, 0x27d4eb2d);
-  l4 = Math.imul(l4 ^ last, 0x165667b1) ^ n;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    l1 = Math.imul(l1 ^ c, 0x01000193);
+    l3 = Math.imul(l3 ^ c, 0x27d4eb2d);
+  }
+  // The length also separates the inputs: (ab, c) and (a, bc) hash apart.
+  l1 = Math.imul(l1 ^ n, 0x01000193);
+  l2 = Math.imul(l2 ^ n ^ 0x2_0000, 0x5bd1e995) ^ (l1 >>> 15);
+  l3 = Math.imul(l3 ^ n, 0x27d4eb2d) ^ (l2 >>> 13);
+  l4 = Math.imul(l4 ^ n ^ 0x2_0000, 0x165667b1) ^ (l3 >>> 16);
 }
 
 // The lanes after absorbing the last first input: one cause gives rise to several outputs in a row.
