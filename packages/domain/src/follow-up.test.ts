@@ -81,6 +81,16 @@ describe('running the follow-up program', () => {
     expect(alerts).toMatchObject([{ kind: 'PROGRAM_NOT_FOLLOWED', owner: 'am-5', customerId: value.customerId }]);
   });
 
+  it('gives a follow-up noticed late (first tick long after it was due) the whole grace period', () => {
+    const value = customer(aB2bCustomer({ revenue12m: 600_000 }));
+    const late = T0 + 60 * DAY;
+    const first = run([value, tick(late)]);
+    expect(first.tasks).toHaveLength(1);
+    expect(first.alerts).toEqual([]);
+    expect(first.tasks[0]?.dueAt).toBe(late + 2 * DAY);
+    expect(run([tick(late + 2 * DAY)], first.state).alerts.map((a) => a.kind)).toEqual(['PROGRAM_NOT_FOLLOWED']);
+  });
+
   it('alerts inside sales for a C-RETAIN customer not followed', () => {
     const value = customer(aB2bCustomer({ revenue12m: 30_000, accountManager: null }));
     const { alerts } = run([value, tick(addMonths(6)), tick(addMonths(8))]);

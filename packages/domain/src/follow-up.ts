@@ -144,7 +144,9 @@ function onTick(state: FollowUpState, at: number, policy: Policy): ProcessorResu
   if (open === null) {
     const due = nextFollowUpAt(base, entry);
     if (at >= due) {
-      const deadline = due + graceOf(policy, due - base);
+      // The grace period runs from when the task is created: a follow-up noticed late (the
+      // first tick after a long gap) still gives the owner the whole grace period.
+      const deadline = Math.max(due, at) + graceOf(policy, due - base);
       const seed = `follow-up:${customerId}:${due}`;
       emit.push(
         taskRecord(seed, 'FOLLOW_UP', customerId, at, {
