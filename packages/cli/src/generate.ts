@@ -24,6 +24,8 @@ export interface GenerateOptions {
   customers: number;
   months: number;
   seed: number;
+  /** Prefix of customer ids. @default 'cust-' */
+  idPrefix?: string;
   /**
    * Start of the window in which customers cancel and answer surveys, epoch ms.
    * Customers who joined before it (up to three years) are invoiced from their sign-up.
@@ -149,7 +151,7 @@ interface Customer {
   payer: 'prompt' | 'late' | 'bad';
 }
 
-function customerOf(rng: Random, index: number, start: number, months: number): Customer {
+function customerOf(rng: Random, index: number, start: number, months: number, prefix: string): Customer {
   const segment: Segment = rng.chance(0.3) ? 'B2B' : 'B2C';
   const tier = rng.pick<Tier>([
     ['A', 5],
@@ -161,7 +163,7 @@ function customerOf(rng: Random, index: number, start: number, months: number): 
   const yearly = Math.exp(rng.between(Math.log(lo), Math.log(hi)));
   const joinedBefore = rng.chance(0.7);
   return {
-    id: `cust-${String(index + 1).padStart(6, '0')}`,
+    id: `${prefix}${String(index + 1).padStart(6, '0')}`,
     segment,
     tier,
     currency: rng.pick(CURRENCIES),
@@ -212,7 +214,8 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
   };
 
   for (let i = 0; i < options.customers; i++) {
-    const c = customerOf(rng, i, start, options.months);
+    const c = customerOf(rng, i, start, options.months, options.idPrefix ?? 'cust-');
+    const short = c.id.slice(c.id.length - 6);
     // Customers who joined before the window are invoiced from their sign-up, so that
     // cumulative margin and payback are true to their whole tenure.
     const firstSeen = c.signedUpAt;
@@ -260,9 +263,9 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
       const cancellation: CancellationRequested = {
         eventId: rng.uuid(),
         occurredAt: at,
-        cancellationId: `canc-${c.id.slice(5)}-${m}`,
+        cancellationId: `canc-${short}-${m}`,
         customerId: c.id,
-        subscriptionId: `sub-${c.id.slice(5)}`,
+        subscriptionId: `sub-${short}`,
         effectiveAt: rng.chance(0.8) ? at + rng.int(14, 60) * DAY : null,
         channel: rng.pick([
           ['PHONE', 30],
@@ -309,7 +312,7 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
       const base: InvoiceEvent = {
         eventId: rng.uuid(),
         occurredAt: issuedAt,
-        invoiceId: `inv-${c.id.slice(5)}-${m - firstMonth}`,
+        invoiceId: `inv-${short}-${m - firstMonth}`,
         customerId: c.id,
         status: 'ISSUED',
         amount,
@@ -394,7 +397,7 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
       const result: SurveyResult = {
         eventId: rng.uuid(),
         occurredAt: at,
-        surveyId: `srv-${c.id.slice(5)}-${kind.toLowerCase()}-${n}`,
+        surveyId: `srv-${short}-${kind.toLowerCase()}-${n}`,
         customerId: c.id,
         kind,
         status: answers ? 'ANSWERED' : 'UNANSWERED',

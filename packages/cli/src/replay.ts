@@ -19,6 +19,11 @@ export interface ReplayOptions {
   policy: Policy;
   /** Advance the clock to this time at the end (epoch ms). */
   until?: number | undefined;
+  /**
+   * Whether the clock follows event time (clock steps at each midnight UTC the events
+   * cross). Off, only `until` moves it. @default true
+   */
+  clock?: boolean;
   /** Called with (lines read, outputs written) every `progressEvery` lines. */
   onProgress?: (lines: number, outputs: number) => void;
   progressEvery?: number;
@@ -73,7 +78,7 @@ export async function replay(
     const at = (parsed.event.value as { occurredAt?: number; asOf?: number }).occurredAt ?? 0;
     const midnight = Math.floor(at / DAY) * DAY;
     if (midnight > clock) {
-      if (clock !== Number.NEGATIVE_INFINITY) await emit(runner.tick(midnight));
+      if (clock !== Number.NEGATIVE_INFINITY && options.clock !== false) await emit(runner.tick(midnight));
       clock = midnight;
     }
     await emit(runner.feed(parsed.event));
