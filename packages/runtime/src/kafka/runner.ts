@@ -229,6 +229,17 @@ export class KafkaRunner<S> implements HealthSource {
     this.#log.info('stopped');
   }
 
+  /** Input partitions this instance holds now. */
+  assignedPartitions(): number[] {
+    return [...this.#tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /** Whether a key's state is held by this instance (and its partition is active). */
+  hasKey(key: string): boolean {
+    for (const task of this.#tasks.values()) if (task.active && task.store.has(key)) return true;
+    return false;
+  }
+
   /** Keys held in this instance's state stores. */
   stateSize(): number {
     let n = 0;
