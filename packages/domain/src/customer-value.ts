@@ -44,10 +44,13 @@ export interface CustomerValueState {
   readonly currency: string | null;
   readonly profile: ProfileFacts | null;
   /**
-   * One entry of four numbers per remembered invoice: hash of the invoice id, issue month
-   * x 32 + flags (counted, overdue, paid, credited, written off), revenue counted, cost counted.
+   * Remembered invoices, as three parallel arrays so that a payment copies only the marks:
+   * the hash of each invoice id; its issue month x 32 + flags (counted, overdue, paid,
+   * credited, written off); and two numbers each, revenue and cost counted.
    */
-  readonly invoices: readonly number[];
+  readonly invoiceIds: readonly number[];
+  readonly invoiceMarks: readonly number[];
+  readonly invoiceAmounts: readonly number[];
   /** Margin of every invoice counted since the customer was first seen (minor units). */
   readonly cumulativeMargin: number;
   /** Three numbers per recent survey: hash of the survey id, occurredAt, 1 when answered. */
@@ -70,7 +73,6 @@ const F_WRITTEN_OFF = 16;
 /** Flags take the low 5 bits of an invoice's packed month-and-flags (a small integer, so bit operations apply). */
 const F_BITS = 5;
 const F_MASK = 31;
-const INVOICE_STRIDE = 4;
 const SURVEY_STRIDE = 3;
 
 /** The tier of a revenue (minor units) per the policy's thresholds for the segment. */
@@ -91,7 +93,9 @@ export function emptyCustomerValueState(customerId: string): CustomerValueState 
     asOf: 0,
     currency: null,
     profile: null,
-    invoices: [],
+    invoiceIds: [],
+    invoiceMarks: [],
+    invoiceAmounts: [],
     cumulativeMargin: 0,
     surveys: [],
     lastAnsweredAt: 0,
@@ -104,13 +108,23 @@ export function emptyCustomerValueState(customerId: string): CustomerValueState 
 /** Set by applyInvoice: whether the invoice's revenue, cost or overdue state changed (module scratch, no allocation). */
 let invoiceChangedWhatReadersSee = true;
 
+/** A copy of `list` with room for `extra` more entries: pre-sized, several times faster than slice-and-push or concat. */
+function copyOf(list: readonly number[], extra: number): number[] {
+  const length = list.length;
+  const next: number[] = new Array<number>(length + extra);
+  for (let i = 0; i < length; i++) next[i] = list[i]!;
+  return next;
+}
+
 function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, policy: Policy): CustomerValueState {
   const id = hash53(e.invoiceId);
-  const list = state.invoices;
+  const ids = state.invoiceIds;
+  const marks = state.invoiceMarks;
+  const amounts = state.invoiceAmounts;
   let at = -1;
   // Newest last: a payment usually concerns one of the latest invoices, so search from the end.
-  for (let i = list.length - INVOICE_STRIDE; i >= 0; i -= INVOICE_STRIDE) {
-    if (list[i] === id) {
+  for (let i = ids.length - 1; i >= 0; i--) {
+    if (ids[i] === id) {
       at = i;
       break;
     }
@@ -119,10 +133,10 @@ function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, 
   const horizon = monthIndex(asOf) - (policy.value.windowMonths - 1) - policy.value.invoiceMemoryExtraMonths;
   // An invoice older than the memory cannot be de-duplicated any more, and lies outside the window: ignore it.
   if (at < 0 && month < horizon) return state;
-  const packed = at < 0 ? month << F_BITS : list[at + 1]!;
+  const packed = at < 0 ? month << F_BITS : marks[at]!;
   let flags = packed & F_MASK;
-  const oldRevenue = at < 0 ? 0 : list[at + 2]!;
-  const oldCost = at < 0 ? 0 : list[at + 3]!;
+  const oldRevenue = at < 0 ? 0 : amounts[2 * at]!;
+  const oldCost = at < 0 ? 0 : amounts[2 * at + 1]!;
   let revenue = oldRevenue;
   let cost = oldCost;
   const keepRate = 1 - policy.value.defaultGrossMarginRate;
@@ -158,41 +172,74 @@ function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, 
       break;
   }
   const newPacked = (packed & ~F_MASK) | flags;
-  if (at >= 0 && newPacked === packed && revenue === oldRevenue && cost === oldCost) return state;
-  invoiceChangedWhatReadersSee = revenue !== oldRevenue || cost !== oldCost || ((packed ^ newPacked) & F_OVERDUE) !== 0;
-  // A pre-sized copy: several times faster than slice-and-push or concat on this hot path.
-  const length = list.length;
-  let next: number[] = new Array<number>(at >= 0 ? length : length + INVOICE_STRIDE);
-  for (let i = 0; i < length; i++) next[i] = list[i]!;
-  const slot = at >= 0 ? at : length;
-  next[slot] = id;
-  next[slot + 1] = newPacked;
-  next[slot + 2] = revenue;
-  next[slot + 3] = cost;
+  const amountsChanged = revenue !== oldRevenue || cost !== oldCost;
+  if (at >= 0 && newPacked === packed && !amountsChanged) return state;
+  invoiceChangedWhatReadersSee = amountsChanged || ((packed ^ newPacked) & F_OVERDUE) !== 0;
+  let nextIds: number[];
+  let nextMarks: number[];
+  let nextAmounts: number[];
+  if (at < 0) {
+    const n = ids.length;
+    nextIds = copyOf(ids, 1);
+    nextIds[n] = id;
+    nextMarks = copyOf(marks, 1);
+    nextMarks[n] = newPacked;
+    nextAmounts = copyOf(amounts, 2);
+    nextAmounts[2 * n] = revenue;
+    nextAmounts[2 * n + 1] = cost;
+  } else {
+    // Arrays are never mutated once in a state, so unchanged ones are shared with the previous state.
+    nextIds = ids as number[];
+    nextMarks = copyOf(marks, 0);
+    nextMarks[at] = newPacked;
+    nextAmounts = amounts as number[];
+    if (amountsChanged) {
+      nextAmounts = copyOf(amounts, 0);
+      nextAmounts[2 * at] = revenue;
+      nextAmounts[2 * at + 1] = cost;
+    }
+  }
   // Forget invoices that left the memory, unless still overdue (they still count as overdue).
   let stale = false;
-  for (let i = 1; i < next.length; i += INVOICE_STRIDE) {
-    const p = next[i]!;
+  for (let i = 0; i < nextMarks.length; i++) {
+    const p = nextMarks[i]!;
     if (p >> F_BITS < horizon && (p & F_OVERDUE) === 0) {
       stale = true;
       break;
     }
   }
   if (stale) {
-    const kept: number[] = [];
-    for (let i = 0; i < next.length; i += INVOICE_STRIDE) {
-      const p = next[i + 1]!;
-      if (p >> F_BITS < horizon && (p & F_OVERDUE) === 0) continue;
-      kept.push(next[i]!, p, next[i + 2]!, next[i + 3]!);
+    // Pre-sized, not pushed: pushing leaves spare capacity in every state, which costs heap per customer.
+    let keep = 0;
+    for (let i = 0; i < nextMarks.length; i++) {
+      const p = nextMarks[i]!;
+      if (p >> F_BITS >= horizon || (p & F_OVERDUE) !== 0) keep++;
     }
-    next = kept;
+    const keptIds: number[] = new Array<number>(keep);
+    const keptMarks: number[] = new Array<number>(keep);
+    const keptAmounts: number[] = new Array<number>(2 * keep);
+    let k = 0;
+    for (let i = 0; i < nextMarks.length; i++) {
+      const p = nextMarks[i]!;
+      if (p >> F_BITS < horizon && (p & F_OVERDUE) === 0) continue;
+      keptIds[k] = nextIds[i]!;
+      keptMarks[k] = p;
+      keptAmounts[2 * k] = nextAmounts[2 * i]!;
+      keptAmounts[2 * k + 1] = nextAmounts[2 * i + 1]!;
+      k++;
+    }
+    nextIds = keptIds;
+    nextMarks = keptMarks;
+    nextAmounts = keptAmounts;
   }
   return {
     customerId: state.customerId,
     asOf,
     currency: state.currency ?? e.currency,
     profile: state.profile,
-    invoices: next,
+    invoiceIds: nextIds,
+    invoiceMarks: nextMarks,
+    invoiceAmounts: nextAmounts,
     cumulativeMargin: state.cumulativeMargin + (revenue - cost) - (oldRevenue - oldCost),
     surveys: state.surveys,
     lastAnsweredAt: state.lastAnsweredAt,
@@ -265,12 +312,13 @@ export function snapshotOf(state: CustomerValueState, policy: Policy): CustomerV
   let revenue12m = 0;
   let cost12m = 0;
   let overdue = 0;
-  const list = state.invoices;
-  for (let i = 0; i < list.length; i += INVOICE_STRIDE) {
-    const p = list[i + 1]!;
+  const marks = state.invoiceMarks;
+  const amounts = state.invoiceAmounts;
+  for (let i = 0; i < marks.length; i++) {
+    const p = marks[i]!;
     if (p >> F_BITS >= windowStart) {
-      revenue12m += list[i + 2]!;
-      cost12m += list[i + 3]!;
+      revenue12m += amounts[2 * i]!;
+      cost12m += amounts[2 * i + 1]!;
     }
     if ((p & F_OVERDUE) !== 0) overdue++;
   }
