@@ -34,13 +34,21 @@ describe('the pipeline on Kafka', () => {
       .of('churn.customer-value.v1', (r) => r.key === h.customerId)
       .map((r) => r.value as CustomerValue)
       .at(-1);
-  const decisionOf = (h: History) => collector.of('churn.decisions.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnDecision);
-  const tasksOf = (h: History) => collector.of('contact-center.tasks.v1', (r) => r.key === h.customerId).map((r) => r.value as ContactTask);
-  const alertsOf = (h: History) => collector.of('churn.alerts.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnAlert);
+  const decisionOf = (h: History) =>
+    collector.of('churn.decisions.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnDecision);
+  const tasksOf = (h: History) =>
+    collector.of('contact-center.tasks.v1', (r) => r.key === h.customerId).map((r) => r.value as ContactTask);
+  const alertsOf = (h: History) =>
+    collector.of('churn.alerts.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnAlert);
   /** Sends a history, waits for its last value snapshot to be decided on, then cancels. */
   const cancelAfterHistory = async (h: History, overrides: Parameters<typeof aCancellationOf>[1] = {}) => {
     await sendHistory(h);
-    await collector.waitFor(`value of ${h.customerId}`, () => (valueOf(h)?.revenue12m ?? 0) === h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0));
+    await collector.waitFor(
+      `value of ${h.customerId}`,
+      () =>
+        (valueOf(h)?.revenue12m ?? 0) ===
+        h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0),
+    );
     await send('customer.cancellations.v1', h.customerId, aCancellationOf(h, overrides));
     await collector.waitFor(`decision for ${h.customerId}`, () => decisionOf(h).length > 0);
     // Tasks and alerts are written in the same transaction as the decision.
@@ -79,7 +87,9 @@ describe('the pipeline on Kafka', () => {
     expect(decision.offersWeighed.map((o) => o.offer)).toContain('ACCOUNT_MANAGER_MEETING');
     expect(decision.policyVersion).toMatch(/^default-/);
     expect(decision.reasons.join(' ')).toMatch(/tier A/);
-    expect(alertsOf(h)).toContainEqual(expect.objectContaining({ kind: 'HIGH_VALUE_AT_RISK', severity: 'CRITICAL', owner: 'am-007' }));
+    expect(alertsOf(h)).toContainEqual(
+      expect.objectContaining({ kind: 'HIGH_VALUE_AT_RISK', severity: 'CRITICAL', owner: 'am-007' }),
+    );
     expect(tasksOf(h).map((t) => t.queue)).toContain('owner:am-007');
     expect(tasksOf(h).every((t) => t.causationId === decision.causationId)).toBe(true);
   });
@@ -91,15 +101,26 @@ describe('the pipeline on Kafka', () => {
     expect(decision.action).toBe('GRACEFUL_OFFBOARDING');
     expect(decision.offer).toBe('NONE');
     expect(decision.expectedValue).toBe(0);
-    expect(tasksOf(h).map((t) => t.kind).sort()).toEqual(['EXIT_SURVEY', 'OFFBOARDING_CALL', 'THANK_YOU_MESSAGE']);
+    expect(
+      tasksOf(h)
+        .map((t) => t.kind)
+        .sort(),
+    ).toEqual(['EXIT_SURVEY', 'OFFBOARDING_CALL', 'THANK_YOU_MESSAGE']);
     expect(tasksOf(h).every((t) => t.offer === 'NONE')).toBe(true);
   });
 
   it('tells Sales and Marketing when a customer cancels before paying back what it cost to win', async () => {
-    const h = aCustomerHistory({ monthlyRevenue: 2_000, monthlyCost: 1_000, signedUpDaysAgo: 400, acquisitionCost: 5_000_000 });
+    const h = aCustomerHistory({
+      monthlyRevenue: 2_000,
+      monthlyCost: 1_000,
+      signedUpDaysAgo: 400,
+      acquisitionCost: 5_000_000,
+    });
     const decision = await cancelAfterHistory(h, { reason: 'LIFE_CHANGE' });
     expect(decision.value.paybackReached).toBe(false);
-    expect(alertsOf(h)).toContainEqual(expect.objectContaining({ kind: 'EARLY_TENURE_CANCELLATION', owner: 'sales-marketing' }));
+    expect(alertsOf(h)).toContainEqual(
+      expect.objectContaining({ kind: 'EARLY_TENURE_CANCELLATION', owner: 'sales-marketing' }),
+    );
   });
 
   it('sends undecodable and meaningless records to the dead-letter topic with the reason in headers, and counts them', async () => {
@@ -110,8 +131,14 @@ describe('the pipeline on Kafka', () => {
       messages: [{ key: h.customerId, value: Buffer.from('not avro at all'), headers: { marker } }],
     });
     const wrongKey = await serde.encode('customer.cancellations.v1', aCancellationOf(h));
-    await producer.send({ topic: 'customer.cancellations.v1', messages: [{ key: 'someone-else', value: wrongKey, headers: { marker } }] });
-    await collector.waitFor('two dead letters', () => collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker).length === 2);
+    await producer.send({
+      topic: 'customer.cancellations.v1',
+      messages: [{ key: 'someone-else', value: wrongKey, headers: { marker } }],
+    });
+    await collector.waitFor(
+      'two dead letters',
+      () => collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker).length === 2,
+    );
     const dead = collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker);
     expect(dead.map((d) => d.headers['churn.error.code']).sort()).toEqual(['CHURN_KEY_MISMATCH', 'CHURN_WIRE_FORMAT']);
     const raw = dead.find((d) => d.headers['churn.error.code'] === 'CHURN_WIRE_FORMAT');
@@ -126,7 +153,9 @@ describe('the pipeline on Kafka', () => {
     expect(raw?.headers['churn.source.offset']).toMatch(/^\d+$/);
     expect(decisionOf(h)).toEqual([]);
     const metrics = await services[1]?.metrics.registry.getSingleMetricAsString('churn_dead_letters_total');
-    expect(metrics).toMatch(/churn_dead_letters_total\{service="churn-decisions",topic="customer.cancellations.v1",reason="CHURN_WIRE_FORMAT"\} [1-9]/);
+    expect(metrics).toMatch(
+      /churn_dead_letters_total\{service="churn-decisions",topic="customer.cancellations.v1",reason="CHURN_WIRE_FORMAT"\} [1-9]/,
+    );
   });
 
   it('serves metrics, health and readiness over HTTP', async () => {

@@ -36,7 +36,9 @@ describe('state restored from the changelog', () => {
   const serde = testSerde();
   const running: RunningService[] = [];
   const start = async (instance: string) => {
-    const service = await startTestService('churn-decisions', [decisionsTopology(testPolicy())], { INSTANCE_ID: instance });
+    const service = await startTestService('churn-decisions', [decisionsTopology(testPolicy())], {
+      INSTANCE_ID: instance,
+    });
     running.push(service);
     return service;
   };
@@ -81,7 +83,12 @@ describe('state restored from the changelog', () => {
 
     const collector = await new Collector(kafka).start(['churn.decisions.v1']);
     try {
-      for (const id of customers) await send('customer.cancellations.v1', id, aCancellation({ customerId: id, reason: 'PRICE', occurredAt: NOW, effectiveAt: NOW + 30 * DAY }));
+      for (const id of customers)
+        await send(
+          'customer.cancellations.v1',
+          id,
+          aCancellation({ customerId: id, reason: 'PRICE', occurredAt: NOW, effectiveAt: NOW + 30 * DAY }),
+        );
       const mine = () => collector.of('churn.decisions.v1', (r) => customers.includes(r.key ?? ''));
       await collector.waitFor('a decision per customer', () => mine().length >= customers.length);
       // A decision made without the restored value would see an unknown customer (tier D, no revenue).
@@ -120,7 +127,11 @@ describe('state restored from the changelog', () => {
     const collector = await new Collector(kafka).start(['churn.decisions.v1']);
     try {
       for (const c of customers) {
-        await send('customer.cancellations.v1', c.id, aCancellation({ customerId: c.id, reason: 'PRICE', occurredAt: NOW, effectiveAt: NOW + 30 * DAY }));
+        await send(
+          'customer.cancellations.v1',
+          c.id,
+          aCancellation({ customerId: c.id, reason: 'PRICE', occurredAt: NOW, effectiveAt: NOW + 30 * DAY }),
+        );
       }
       const mine = () => collector.of('churn.decisions.v1', (r) => customers.some((c) => c.id === r.key));
       await collector.waitFor('a decision per customer', () => mine().length >= customers.length);

@@ -46,12 +46,21 @@ export function aCustomerHistory(options: {
       costToServe: options.monthlyCost * 100,
       currency: 'DKK',
     });
-    invoices.push(base, { ...base, eventId: crypto.randomUUID(), status: 'PAID', occurredAt: issuedAt + 10 * DAY, paidAt: issuedAt + 10 * DAY });
+    invoices.push(base, {
+      ...base,
+      eventId: crypto.randomUUID(),
+      status: 'PAID',
+      occurredAt: issuedAt + 10 * DAY,
+      paidAt: issuedAt + 10 * DAY,
+    });
   }
   return { customerId, profile, invoices };
 }
 
-export function aCancellationOf(history: History, overrides: Partial<CancellationRequested> = {}): CancellationRequested {
+export function aCancellationOf(
+  history: History,
+  overrides: Partial<CancellationRequested> = {},
+): CancellationRequested {
   return aCancellation({
     customerId: history.customerId,
     cancellationId: `canc-${history.customerId}`,

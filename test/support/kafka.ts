@@ -147,7 +147,15 @@ export class Collector {
         if (!topic.endsWith('.dlq') && !topic.endsWith('-changelog')) {
           value = (await serde.decode(topic as never, message.value)).value;
         }
-        this.records.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value, raw: message.value, headers });
+        this.records.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString('utf8') ?? null,
+          value,
+          raw: message.value,
+          headers,
+        });
       },
     });
     return this;
@@ -160,7 +168,10 @@ export class Collector {
   async waitFor(what: string, probe: () => boolean, timeoutMs = 45_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!probe()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; collected ${this.records.length} records`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what}; collected ${this.records.length} records`,
+        );
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -3,13 +3,13 @@
  * `npm start` with KAFKA_BROKERS runs them: each with its own consumer group, metrics
  * on a free port, no signal handlers. Stopped by the test that started them.
  */
-import { type Policy, loadPolicy } from '@churn/domain';
+import { loadPolicy, type Policy } from '@churn/domain';
 import {
   DEFAULT_POLICY_FILE,
   kafkaServiceEnv,
   parseConfig,
-  readJsonFile,
   type RunningService,
+  readJsonFile,
   startService,
   type Topology,
 } from '@churn/runtime';
@@ -37,7 +37,11 @@ export async function startTestService(
 }
 
 /** Polls `probe` until it returns true, or fails with `what` after `timeoutMs`. */
-export async function eventually(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
+export async function eventually(
+  what: string,
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await probe()) return;
@@ -48,5 +52,9 @@ export async function eventually(what: string, probe: () => Promise<boolean> | b
 
 /** Waits until every runner of the service is ready (state restored, consuming). */
 export function ready(service: RunningService, timeoutMs = 60_000): Promise<void> {
-  return eventually(`${service.runners.map((r) => r.name).join(', ')} to be ready`, () => service.runners.every((r) => r.isReady()), timeoutMs);
+  return eventually(
+    `${service.runners.map((r) => r.name).join(', ')} to be ready`,
+    () => service.runners.every((r) => r.isReady()),
+    timeoutMs,
+  );
 }
