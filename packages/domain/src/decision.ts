@@ -260,6 +260,11 @@ function planFor(
   const top = best(weighed);
   const pays = top !== null && top.expectedValue > 0;
   if (policy.tables.humanDialogueTiers.has(value.tier)) {
+    // Tier A always gets a person. The task carries the human dialogue (for B2B at least an
+    // account manager meeting); the decision names the best paying offer that dialogue
+    // brings, or the meeting itself when none pays. An escalation reason adds the executive
+    // sponsor and makes EXECUTIVE_ESCALATION the decision's offer; its expected value is
+    // that of the offer the dialogue brings.
     const escalate = policy.tables.escalationReasons.has(event.reason);
     const b2b = value.segment === 'B2B';
     const carried: Offer = pays ? top.offer : b2b ? 'ACCOUNT_MANAGER_MEETING' : 'NONE';
