@@ -190,11 +190,11 @@ function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, 
   } else {
     // Arrays are never mutated once in a state, so unchanged ones are shared with the previous state.
     nextIds = ids as number[];
-    nextMarks = copyOf(marks, 0);
+    nextMarks = marks.slice();
     nextMarks[at] = newPacked;
     nextAmounts = amounts as number[];
     if (amountsChanged) {
-      nextAmounts = copyOf(amounts, 0);
+      nextAmounts = amounts.slice();
       nextAmounts[2 * at] = revenue;
       nextAmounts[2 * at + 1] = cost;
     }
