@@ -4,13 +4,12 @@
  * those topics, in order. State lives in memory, one map per topology. This is the
  * built-in default of `npm start` and the engine of `churnctl replay`.
  */
-import type { TopicName } from '@churn/contracts';
 import { eventTimeOf, type InputRecord, type OutputRecord, type Topology } from './topology.ts';
 
 export class InProcessRunner {
   readonly #topologies: readonly Topology[];
   readonly #stores = new Map<string, Map<string, unknown>>();
-  readonly #readers = new Map<TopicName, Topology[]>();
+  readonly #readers = new Map<string, Topology[]>();
 
   constructor(topologies: readonly Topology[]) {
     this.#topologies = topologies;

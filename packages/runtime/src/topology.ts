@@ -4,17 +4,18 @@
  * optional clock step. The Kafka runner, the in-process runner and the test driver all
  * run the same topologies.
  */
-import type { TopicName } from '@churn/contracts';
+import type { RecordName } from '@churn/contracts';
 
 export interface InputRecord {
-  readonly topic: TopicName;
+  /** A contract topic, or one of the topology's internal topics. */
+  readonly topic: string;
   /** The record key: the customerId on customer-scoped topics. */
   readonly key: string;
   readonly value: unknown;
 }
 
 export interface OutputRecord {
-  readonly topic: TopicName;
+  readonly topic: string;
   readonly key: string;
   readonly value: unknown;
 }
@@ -27,8 +28,14 @@ export interface StepResult<S> {
 export interface Topology<S = unknown> {
   /** Service name: consumer group, changelog topic and transactional ids derive from it. */
   readonly name: string;
-  readonly inputs: readonly TopicName[];
-  readonly outputs: readonly TopicName[];
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  /**
+   * Topics outside the contracts that this topology writes or reads to re-key records
+   * (for state kept per reason rather than per customer). Each carries a contract
+   * record, is created with its own partition count, and is not keyed by customerId.
+   */
+  readonly internalTopics?: readonly InternalTopic[];
   /**
    * Handles one input record. `now` is the record's event time (see {@link eventTimeOf}),
    * so that a replay gives the same outputs as the live run.
@@ -40,8 +47,12 @@ export interface Topology<S = unknown> {
    * explicit times (replay `--until`).
    */
   tick?(key: string, state: S, at: number): StepResult<S>;
-  /** Whether an input record is a duplicate the processor absorbed (for metrics). Optional. */
-  isCustomerScoped?: boolean;
+}
+
+export interface InternalTopic {
+  readonly topic: string;
+  readonly record: RecordName;
+  readonly partitions: number;
 }
 
 /** Event time of a contract record: `occurredAt`, or `asOf` for a CustomerValue snapshot. */

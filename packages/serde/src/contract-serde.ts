@@ -65,6 +65,7 @@ export class ContractSerde {
   readonly #ids = new Map<string, Promise<number>>();
   readonly #readers = new Map<RecordName, avro.Type>();
   readonly #byId = new Map<number, Promise<WriterReader>>();
+  readonly #internal = new Map<string, RecordName>();
 
   constructor(options: ContractSerdeOptions) {
     const auth = options.auth ? { username: options.auth.username, password: options.auth.password } : undefined;
@@ -75,6 +76,18 @@ export class ContractSerde {
     });
     this.admin = new RegistryAdmin({ url: options.url, auth: options.auth });
     this.#compatibility = options.compatibility ?? 'BACKWARD';
+  }
+
+  /**
+   * Declares a topic outside the contracts (a repartition topic) that carries a contract
+   * record; its subject is `<topic>-value` like any other.
+   */
+  addInternalTopic(topic: string, record: RecordName): void {
+    this.#internal.set(topic, record);
+  }
+
+  #recordOf(topic: string): RecordName {
+    return this.#internal.get(topic) ?? recordOfTopic(topic);
   }
 
   #reader(record: RecordName): avro.Type {
@@ -90,7 +103,7 @@ export class ContractSerde {
    * The schema id under which this build's schema of `topic` is registered. Registers it
    * (and sets the subject's compatibility) on first use; cached afterwards.
    */
-  schemaIdOf(topic: TopicName): Promise<number> {
+  schemaIdOf(topic: string): Promise<number> {
     let id = this.#ids.get(topic);
     if (!id) {
       id = this.#register(topic);
@@ -100,9 +113,9 @@ export class ContractSerde {
     return id;
   }
 
-  async #register(topic: TopicName): Promise<number> {
+  async #register(topic: string): Promise<number> {
     const subject = subjectOf(topic);
-    const schema = avroSchemas[recordOfTopic(topic)];
+    const schema = avroSchemas[this.#recordOf(topic)];
     let registered: { id: number };
     try {
       registered = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
@@ -129,10 +142,8 @@ export class ContractSerde {
   }
 
   /** Registers the schema of every topic (or of the given ones). Returns the id per topic. */
-  async registerAll(
-    topics: readonly TopicName[] = topicCatalogue.map((t) => t.topic),
-  ): Promise<Map<TopicName, number>> {
-    const ids = new Map<TopicName, number>();
+  async registerAll(topics: readonly string[] = topicCatalogue.map((t) => t.topic)): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
     for (const topic of topics) ids.set(topic, await this.schemaIdOf(topic));
     return ids;
   }
@@ -141,8 +152,8 @@ export class ContractSerde {
    * Validates `value` against the topic's contract and encodes it. Throws a
    * ContractViolation naming the bad fields when it breaks the contract.
    */
-  async encode<T extends TopicName>(topic: T, value: unknown): Promise<Buffer> {
-    const record = recordOfTopic(topic);
+  async encode(topic: string, value: unknown): Promise<Buffer> {
+    const record = this.#recordOf(topic);
     const valid = parseRecord(record, value);
     const id = await this.schemaIdOf(topic);
     return this.registry.encode(id, valid);
@@ -208,7 +219,10 @@ export class ContractSerde {
    * CHURN_SCHEMA_UNKNOWN, CHURN_SCHEMA_MISMATCH, CHURN_AVRO_DECODE,
    * CHURN_REGISTRY_UNAVAILABLE (retriable) or a ContractViolation.
    */
-  async decode<T extends TopicName>(topic: T, bytes: Buffer | null): Promise<Decoded<TopicRecords[T]>> {
+  async decode<T extends string>(
+    topic: T,
+    bytes: Buffer | null,
+  ): Promise<Decoded<T extends TopicName ? TopicRecords[T] : unknown>> {
     if (!bytes || bytes.length < WIRE_HEADER_BYTES) {
       throw new ChurnError(
         'CHURN_WIRE_FORMAT',
@@ -217,7 +231,7 @@ export class ContractSerde {
     }
     if (bytes[0] !== 0) throw new ChurnError('CHURN_WIRE_FORMAT', `magic byte is ${bytes[0]}, expected 0`);
     const schemaId = bytes.readInt32BE(1);
-    const record = recordOfTopic(topic);
+    const record = this.#recordOf(topic);
     const { resolver } = await this.#writerReader(schemaId, record, topic);
     let decoded: unknown;
     try {
@@ -233,6 +247,6 @@ export class ContractSerde {
     }
     const checked = validateRecord(record, decoded);
     if (!checked.ok) throw new ContractViolation(record, checked.issues);
-    return { value: checked.value as TopicRecords[T], schemaId };
+    return { value: checked.value as T extends TopicName ? TopicRecords[T] : unknown, schemaId };
   }
 }

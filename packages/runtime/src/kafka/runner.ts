@@ -15,7 +15,7 @@
  * - Bad records go to `<topic>.dlq` with their original bytes and the reason in headers;
  *   transient errors (broker, registry) are retried with backoff and never dead-lettered.
  */
-import { ChurnError, type TopicName } from '@churn/contracts';
+import { ChurnError } from '@churn/contracts';
 import type { ContractSerde } from '@churn/serde';
 import {
   type Admin,
@@ -168,12 +168,29 @@ export class KafkaRunner<S> implements HealthSource {
     const { topology, kafka, serde, guarantee } = this.#o;
     this.#admin = kafka.admin();
     await this.#admin.connect();
+    const internal = topology.internalTopics ?? [];
+    for (const t of internal) serde.addInternalTopic(t.topic, t.record);
+    const internalNames = new Set(internal.map((t) => t.topic));
     const created = await ensureTopics(
       this.#admin,
-      topicsOf(topology.inputs, topology.outputs, this.changelog),
+      topicsOf(
+        topology.inputs.filter((t) => !internalNames.has(t)),
+        topology.outputs.filter((t) => !internalNames.has(t)),
+        this.changelog,
+      ),
       this.#o.partitions,
       this.#o.replicationFactor,
     );
+    for (const t of internal) {
+      created.push(
+        ...(await ensureTopics(
+          this.#admin,
+          topicsOf(topology.inputs.includes(t.topic) ? [t.topic] : [], [t.topic]),
+          t.partitions,
+          this.#o.replicationFactor,
+        )),
+      );
+    }
     if (created.length > 0) this.#log.info({ topics: created }, 'created missing topics');
     await serde.registerAll([...new Set([...topology.inputs, ...topology.outputs])]);
 
@@ -465,7 +482,7 @@ export class KafkaRunner<S> implements HealthSource {
     });
   }
 
-  async #decode(topic: TopicName, message: KafkaMessage): Promise<InputRecord> {
+  async #decode(topic: string, message: KafkaMessage): Promise<InputRecord> {
     const size = message.value?.length ?? 0;
     if (size > this.#o.maxRecordBytes) {
       throw new ChurnError(
@@ -495,7 +512,7 @@ export class KafkaRunner<S> implements HealthSource {
     },
   ): Promise<void> {
     const { batch } = payload;
-    const topic = batch.topic as TopicName;
+    const topic = batch.topic;
     const { topology, metrics, serde } = this.#o;
     const service = this.name;
     const pending = new Map<string, S | undefined>();
