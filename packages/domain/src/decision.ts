@@ -216,7 +216,7 @@ function planFor(
   const unit = minorUnitsOf(policy, value.currency);
   const money = (minor: number) => formatMoney(minor, value.currency, unit);
   const reasons: string[] = [
-    `Revenue over the last 12 months is ${money(value.revenue12m)} (tier ${value.tier}, ${value.track} track); margin is ${money(value.margin12m)}.`,
+    `Revenue over the last ${policy.value.windowMonths} months is ${money(value.revenue12m)} (tier ${value.tier}, ${value.track} track); margin is ${money(value.margin12m)}.`,
     value.paybackReached
       ? `The customer has paid back its acquisition cost (${money(value.cumulativeMargin)} margin earned against ${money(value.acquisitionCost)}).`
       : `The customer has not yet paid back its acquisition cost (${money(value.cumulativeMargin)} margin earned against ${money(value.acquisitionCost)}).`,
@@ -238,7 +238,7 @@ function planFor(
   }
   if (value.margin12m <= 0) {
     reasons.push(
-      'The customer costs more than it brings (margin over the last 12 months is not positive), so no discount, pause or bonus is offered: we let them go gracefully, thank them and ask for feedback.',
+      `The customer costs more than it brings (margin over the last ${policy.value.windowMonths} months is not positive), so no discount, pause or bonus is offered: we let them go gracefully, thank them and ask for feedback.`,
     );
     const priority = policy.decision.offboardingPriority;
     return {
@@ -312,7 +312,7 @@ function planFor(
         kind: 'HIGH_VALUE_AT_RISK',
         severity: 'CRITICAL',
         owner,
-        message: `Tier ${value.tier} customer ${value.customerId} (${money(value.revenue12m)} revenue over 12 months) asked to cancel because ${REASON_WORDS[event.reason]}. Respond by ${formatTime(due)}.`,
+        message: `Tier ${value.tier} customer ${value.customerId} (${money(value.revenue12m)} revenue over ${policy.value.windowMonths} months) asked to cancel because ${REASON_WORDS[event.reason]}. Respond by ${formatTime(due)}.`,
       },
     });
     return {
