@@ -105,3 +105,24 @@ export {
   type SurveyRoutingState,
 } from './survey-routing.ts';
 export { addMonths, formatTime } from './time.ts';
+
+import type { CancellationRequested } from '@churn/contracts';
+import { type CustomerValueEvent, type CustomerValueState, keepCustomerValue } from './customer-value.ts';
+import { type CancellationEvent, type CancellationState, decideOnCancellation } from './decision.ts';
+import { type FollowUpEvent, type FollowUpState, scheduleFollowUps } from './follow-up.ts';
+import { type InvoiceSignalEvent, type InvoiceSignalState, signalInvoice } from './invoice-signals.ts';
+import { type OutcomeEvent, type OutcomeLedger, trackOutcomes } from './outcomes.ts';
+import type { Processor } from './processor.ts';
+import { detectStructuralIssues, type StructuralIssueState } from './structural-issues.ts';
+import { routeSurvey, type SurveyRoutingEvent, type SurveyRoutingState } from './survey-routing.ts';
+
+/** Every processor by name, typed as a {@link Processor}: what a runner wires up. */
+export const processors = {
+  keepCustomerValue: keepCustomerValue satisfies Processor<CustomerValueEvent, CustomerValueState>,
+  decideOnCancellation: decideOnCancellation satisfies Processor<CancellationEvent, CancellationState>,
+  routeSurvey: routeSurvey satisfies Processor<SurveyRoutingEvent, SurveyRoutingState>,
+  signalInvoice: signalInvoice satisfies Processor<InvoiceSignalEvent, InvoiceSignalState>,
+  scheduleFollowUps: scheduleFollowUps satisfies Processor<FollowUpEvent, FollowUpState>,
+  detectStructuralIssues: detectStructuralIssues satisfies Processor<CancellationRequested, StructuralIssueState>,
+  trackOutcomes: trackOutcomes satisfies Processor<OutcomeEvent, OutcomeLedger>,
+} as const;
