@@ -249,10 +249,29 @@ function applyInvoice(state: CustomerValueState, e: InvoiceEvent, asOf: number, 
   };
 }
 
+// States are always built field by field in one order, so that they all share one hidden class.
+function withAsOf(state: CustomerValueState, asOf: number): CustomerValueState {
+  return {
+    customerId: state.customerId,
+    asOf,
+    currency: state.currency,
+    profile: state.profile,
+    invoiceIds: state.invoiceIds,
+    invoiceMarks: state.invoiceMarks,
+    invoiceAmounts: state.invoiceAmounts,
+    cumulativeMargin: state.cumulativeMargin,
+    surveys: state.surveys,
+    lastAnsweredAt: state.lastAnsweredAt,
+    lastNps: state.lastNps,
+    lastNpsAt: state.lastNpsAt,
+    emitted: state.emitted,
+  };
+}
+
 function applySurvey(state: CustomerValueState, e: SurveyResult, asOf: number, policy: Policy): CustomerValueState {
   const id = hash53(e.surveyId);
   const list = state.surveys;
-  for (let i = 0; i < list.length; i += SURVEY_STRIDE) if (list[i] === id) return { ...state, asOf };
+  for (let i = 0; i < list.length; i += SURVEY_STRIDE) if (list[i] === id) return withAsOf(state, asOf);
   const answered = e.status === 'ANSWERED';
   const next = list.slice();
   next.push(id, e.occurredAt, answered ? 1 : 0);
@@ -264,30 +283,47 @@ function applySurvey(state: CustomerValueState, e: SurveyResult, asOf: number, p
   const isNps = answered && e.kind === 'NPS' && e.score !== null;
   const newerNps = isNps && e.occurredAt >= state.lastNpsAt;
   return {
-    ...state,
+    customerId: state.customerId,
     asOf,
+    currency: state.currency,
+    profile: state.profile,
+    invoiceIds: state.invoiceIds,
+    invoiceMarks: state.invoiceMarks,
+    invoiceAmounts: state.invoiceAmounts,
+    cumulativeMargin: state.cumulativeMargin,
     surveys: next,
     lastAnsweredAt: answered ? Math.max(state.lastAnsweredAt, e.occurredAt) : state.lastAnsweredAt,
     lastNps: newerNps ? e.score : state.lastNps,
     lastNpsAt: newerNps ? e.occurredAt : state.lastNpsAt,
+    emitted: state.emitted,
   };
 }
 
 function applyProfile(state: CustomerValueState, e: CustomerProfile, asOf: number): CustomerValueState {
-  if (state.profile !== null && state.profile.at > e.occurredAt) return { ...state, asOf };
+  if (state.profile !== null && state.profile.at > e.occurredAt) return withAsOf(state, asOf);
+  const profile: ProfileFacts = {
+    segment: e.segment,
+    signedUpAt: e.signedUpAt,
+    acquisitionCost: e.acquisitionCost,
+    potential: e.potential,
+    accountManager: e.accountManager,
+    executiveSponsor: e.executiveSponsor,
+    at: e.occurredAt,
+  };
   return {
-    ...state,
+    customerId: state.customerId,
     asOf,
     currency: e.currency,
-    profile: {
-      segment: e.segment,
-      signedUpAt: e.signedUpAt,
-      acquisitionCost: e.acquisitionCost,
-      potential: e.potential,
-      accountManager: e.accountManager,
-      executiveSponsor: e.executiveSponsor,
-      at: e.occurredAt,
-    },
+    profile,
+    invoiceIds: state.invoiceIds,
+    invoiceMarks: state.invoiceMarks,
+    invoiceAmounts: state.invoiceAmounts,
+    cumulativeMargin: state.cumulativeMargin,
+    surveys: state.surveys,
+    lastAnsweredAt: state.lastAnsweredAt,
+    lastNps: state.lastNps,
+    lastNpsAt: state.lastNpsAt,
+    emitted: state.emitted,
   };
 }
 
@@ -410,7 +446,7 @@ export function keepCustomerValue(
   let after: CustomerValueState;
   let cause: string;
   if (isTick(event)) {
-    after = asOf === before.asOf ? before : { ...before, asOf };
+    after = asOf === before.asOf ? before : withAsOf(before, asOf);
     cause = `tick:${event.customerId}:${event.at}`;
   } else if ('invoiceId' in event) {
     invoiceChangedWhatReadersSee = true;
