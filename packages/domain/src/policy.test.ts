@@ -1,8 +1,22 @@
 import { ChurnError } from '@churn/contracts';
 import { describe, expect, it } from 'vitest';
+import { keepCustomerValue, tierOf } from './customer-value.ts';
 import { decideOnCancellation } from './decision.ts';
+import { graceOf } from './follow-up.ts';
 import { loadPolicy, type Policy } from './policy.ts';
-import { aB2bCustomer, aCancellationOf, aContext, defaultPolicy, defaultPolicyDocument } from './testing/index.ts';
+import { detectStructuralIssues, type StructuralIssueState } from './structural-issues.ts';
+import {
+  aB2bCustomer,
+  aCancellationOf,
+  aContext,
+  anInvoiceOf,
+  DAY,
+  defaultPolicy,
+  defaultPolicyDocument,
+  FIXTURE_NOW,
+  HOUR,
+  ORE,
+} from './testing/index.ts';
 
 type Doc = Record<string, unknown>;
 
@@ -90,5 +104,51 @@ describe('the policy file', () => {
     const decision = result.emit[0]!.value as { policyVersion: string; offersWeighed: { probability: number }[] };
     expect(decision.policyVersion).toBe('test-1');
     expect(decision.offersWeighed[0]?.probability).toBe(1);
+  });
+});
+
+describe('the policy drives the rules, not the code', () => {
+  const policyWith = (change: (doc: Doc) => void) => loadPolicy(withChange(change));
+
+  it('moves tier thresholds', () => {
+    const policy = policyWith((d) => (at(d, 'tiers.B2B').A = 1_000_000));
+    expect(tierOf(defaultPolicy, 'B2B', 600_000 * ORE, 'DKK')).toBe('A');
+    expect(tierOf(policy, 'B2B', 600_000 * ORE, 'DKK')).toBe('B');
+  });
+
+  it('moves the default gross margin rate', () => {
+    const policy = policyWith((d) => (at(d, 'value').defaultGrossMarginRate = 0.5));
+    const invoice = anInvoiceOf({ amount: 10_000, costToServe: null });
+    const value = keepCustomerValue(invoice, undefined, aContext({ policy, now: invoice.occurredAt })).emit[0]?.value;
+    expect(value).toMatchObject({ margin12m: 5_000 * ORE });
+  });
+
+  it('moves respond-by windows', () => {
+    const policy = policyWith((d) => (at(d, 'respondWithinHours').P2 = 48));
+    const value = aB2bCustomer({ revenue12m: 150_000 });
+    const event = aCancellationOf(value, { reason: 'LIFE_CHANGE', effectiveAt: null });
+    const decision = decideOnCancellation(event, { value, decided: [] }, aContext({ policy })).emit[0]?.value;
+    expect(decision).toMatchObject({ priority: 'P2', respondBy: FIXTURE_NOW + 48 * HOUR });
+  });
+
+  it('moves the grace period', () => {
+    const policy = policyWith((d) => (at(d, 'grace').minDays = 5));
+    expect(graceOf(policy, 7 * DAY)).toBe(5 * DAY);
+  });
+
+  it('moves the structural-issue threshold', () => {
+    const policy = policyWith((d) => (at(d, 'structural').minCustomers = 3));
+    let state: StructuralIssueState | undefined;
+    const alerts: unknown[] = [];
+    for (const c of [1, 2, 3]) {
+      const event = aCancellationOf(
+        { customerId: `c-${c}` },
+        { reason: 'SERVICE_ISSUE', occurredAt: FIXTURE_NOW + c * DAY },
+      );
+      const result = detectStructuralIssues(event, state, aContext({ policy, now: event.occurredAt }));
+      state = result.state;
+      alerts.push(...result.emit);
+    }
+    expect(alerts).toHaveLength(1);
   });
 });
