@@ -3,9 +3,12 @@
  * back with a read_committed consumer, on the real broker and registry.
  */
 import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@churn/contracts';
+import { aSurveyResult } from '@churn/contracts/testing';
 import type { RunningService } from '@churn/runtime';
 import { customerValueTopology } from '@churn/service-customer-value';
 import { decisionsTopology } from '@churn/service-decisions';
+import { signalsTopology } from '@churn/service-signals';
+import { structuralIssuesTopology, structuralRouteTopology } from '@churn/service-structural';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
@@ -67,6 +70,8 @@ describe('the pipeline on Kafka', () => {
     services = [
       await startTestService('churn-customer-value', [customerValueTopology(policy)]),
       await startTestService('churn-decisions', [decisionsTopology(policy)]),
+      await startTestService('churn-signals', [signalsTopology(policy)]),
+      await startTestService('churn-structural', [structuralRouteTopology(policy), structuralIssuesTopology(policy)]),
     ];
     for (const s of services) await ready(s);
     collector = await new Collector(kafka).start([...OUTPUTS, ...DLQS]);
@@ -135,11 +140,14 @@ describe('the pipeline on Kafka', () => {
       topic: 'customer.cancellations.v1',
       messages: [{ key: 'someone-else', value: wrongKey, headers: { marker } }],
     });
-    await collector.waitFor(
-      'two dead letters',
-      () => collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker).length === 2,
-    );
-    const dead = collector.of('customer.cancellations.v1.dlq', (r) => r.headers.marker === marker);
+    // Every service that reads the topic dead-letters what it cannot use; look at the decisions service's.
+    const mine = () =>
+      collector.of(
+        'customer.cancellations.v1.dlq',
+        (r) => r.headers.marker === marker && r.headers['churn.service'] === 'churn-decisions',
+      );
+    await collector.waitFor('two dead letters', () => mine().length === 2);
+    const dead = mine();
     expect(dead.map((d) => d.headers['churn.error.code']).sort()).toEqual(['CHURN_KEY_MISMATCH', 'CHURN_WIRE_FORMAT']);
     const raw = dead.find((d) => d.headers['churn.error.code'] === 'CHURN_WIRE_FORMAT');
     expect(raw?.raw?.toString()).toBe('not avro at all');
@@ -156,6 +164,74 @@ describe('the pipeline on Kafka', () => {
     expect(metrics).toMatch(
       /churn_dead_letters_total\{service="churn-decisions",topic="customer.cancellations.v1",reason="CHURN_WIRE_FORMAT"\} [1-9]/,
     );
+  });
+
+  it('involves everyone at once when a valuable customer is a detractor: a critical alert and a P1 service recovery', async () => {
+    const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-019' });
+    await sendHistory(h);
+    await collector.waitFor(`value of ${h.customerId}`, () => valueOf(h)?.tier === 'B');
+    await send(
+      'customer.surveys.v1',
+      h.customerId,
+      aSurveyResult({
+        customerId: h.customerId,
+        surveyId: `nps-${h.customerId}`,
+        kind: 'NPS',
+        score: 3,
+        occurredAt: Date.UTC(2026, 5, 2),
+      }),
+    );
+    await collector.waitFor('the detractor alert', () => alertsOf(h).some((a) => a.kind === 'HIGH_VALUE_DETRACTOR'));
+    expect(alertsOf(h)).toContainEqual(
+      expect.objectContaining({ kind: 'HIGH_VALUE_DETRACTOR', severity: 'CRITICAL', owner: 'am-019' }),
+    );
+    await collector.waitFor('the recovery task', () => tasksOf(h).some((t) => t.kind === 'SERVICE_RECOVERY'));
+    expect(tasksOf(h).find((t) => t.kind === 'SERVICE_RECOVERY')).toMatchObject({
+      priority: 'P1',
+      queue: 'owner:am-019',
+    });
+  });
+
+  it('follows up an overdue invoice of a tier A-C customer and warns of payment risk for tier A/B', async () => {
+    const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-023' });
+    await sendHistory(h);
+    await collector.waitFor(`value of ${h.customerId}`, () => valueOf(h)?.tier === 'B');
+    const last = h.invoices.at(-2) as NonNullable<(typeof h.invoices)[number]>;
+    const overdue = {
+      ...last,
+      eventId: crypto.randomUUID(),
+      invoiceId: `${last.invoiceId}-late`,
+      status: 'OVERDUE' as const,
+      paidAt: null,
+      occurredAt: last.dueAt + 86_400_000,
+    };
+    await send('billing.invoices.v1', h.customerId, overdue);
+    await collector.waitFor('the payment follow-up', () => tasksOf(h).some((t) => t.kind === 'PAYMENT_FOLLOW_UP'));
+    expect(alertsOf(h)).toContainEqual(expect.objectContaining({ kind: 'PAYMENT_RISK' }));
+  });
+
+  it('alerts management once when five customers cancel for the same product gap within 30 days', async () => {
+    const histories = Array.from({ length: 5 }, () => aCustomerHistory({ monthlyRevenue: 500, monthlyCost: 300 }));
+    const reason = 'PRODUCT_GAP' as const;
+    const before = collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').length;
+    // The count is kept per reason across runs against the same broker; each run takes a
+    // window of its own, later than any earlier run's.
+    const DAY = 86_400_000;
+    const start = Date.UTC(2027, 0, 1) + Math.floor((Date.now() - Date.UTC(2026, 0, 1)) / 60_000) * 31 * DAY;
+    for (const [i, h] of histories.entries()) {
+      await send(
+        'customer.cancellations.v1',
+        h.customerId,
+        aCancellationOf(h, { reason, occurredAt: start + i * DAY, effectiveAt: null }),
+      );
+    }
+    await collector.waitFor(
+      'a structural issue alert',
+      () => collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').length > before,
+    );
+    const alert = collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').at(-1);
+    expect(alert?.key).toBe(reason);
+    expect(alert?.value).toMatchObject({ customerId: null, owner: 'management' });
   });
 
   it('serves metrics, health and readiness over HTTP', async () => {

@@ -495,7 +495,10 @@ export class KafkaRunner<S> implements HealthSource {
     const customerId = customerIdOf(value);
     if (!key)
       throw new ChurnError('CHURN_KEY_MISMATCH', 'record has no key; customer-scoped topics are keyed by customerId');
-    if (customerId !== null && key !== customerId) {
+    // Internal topics are re-keyed on purpose (by reason, say), so only contract topics
+    // must carry the customerId as key.
+    const rekeyed = this.#o.topology.internalTopics?.some((t) => t.topic === topic) === true;
+    if (!rekeyed && customerId !== null && key !== customerId) {
       throw new ChurnError('CHURN_KEY_MISMATCH', `record key does not match the record's customerId`);
     }
     return { topic, key, value };
