@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CancellationState, decideOnCancellation, weighOffers } from './decision.ts';
 import type { Emitted, ObservedSaveRates } from './processor.ts';
+import { formatMoney } from './routing.ts';
 import {
   aB2bCustomer,
   aB2cCustomer,
@@ -447,5 +448,20 @@ describe('deciding on a cancellation, for any customer', () => {
         expect(again.state).toEqual(first.state);
       }),
     );
+  });
+});
+
+describe('saying money aloud', () => {
+  it.each([
+    [0, '0 DKK'],
+    [99_900, '999 DKK'],
+    [100_000, '1 000 DKK'],
+    [61_200_000, '612 000 DKK'],
+    [100_500_000, '1 005 000 DKK'],
+    [123_456_789_000, '1 234 567 890 DKK'],
+    [-18_360_000, '-183 600 DKK'],
+    [150, '2 DKK'],
+  ])('says %d minor units as %s', (minor, text) => {
+    expect(formatMoney(minor, 'DKK', 100)).toBe(text);
   });
 });

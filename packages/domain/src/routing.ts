@@ -59,6 +59,17 @@ export function formatMoney(minor: number, currency: string, minorPerMajor: numb
     major = -major;
   }
   if (major < 1000) return `${sign}${major} ${currency}`;
+  // The usual sizes, unrolled: one concatenation instead of a string per group.
+  if (major < 1_000_000) {
+    const thousands = Math.floor(major / 1000);
+    return `${sign}${thousands} ${GROUP3[major - thousands * 1000]} ${currency}`;
+  }
+  if (major < 1_000_000_000) {
+    const millions = Math.floor(major / 1_000_000);
+    const rest = major - millions * 1_000_000;
+    const thousands = Math.floor(rest / 1000);
+    return `${sign}${millions} ${GROUP3[thousands]} ${GROUP3[rest - thousands * 1000]} ${currency}`;
+  }
   let text = '';
   while (major >= 1000) {
     const high = Math.floor(major / 1000);
