@@ -32,7 +32,7 @@ describe('the pipeline on Kafka', () => {
     await send('customer.profiles.v1', h.customerId, h.profile);
     for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
   };
-  const valueOf = (h: History) =>
+  const latestValue = (h: History) =>
     collector
       .of('churn.customer-value.v1', (r) => r.key === h.customerId)
       .map((r) => r.value as CustomerValue)
@@ -49,7 +49,7 @@ describe('the pipeline on Kafka', () => {
     await collector.waitFor(
       `value of ${h.customerId}`,
       () =>
-        (valueOf(h)?.revenue12m ?? 0) ===
+        (latestValue(h)?.revenue12m ?? 0) ===
         h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0),
     );
     await send('customer.cancellations.v1', h.customerId, aCancellationOf(h, overrides));
@@ -169,7 +169,7 @@ describe('the pipeline on Kafka', () => {
   it('involves everyone at once when a valuable customer is a detractor: a critical alert and a P1 service recovery', async () => {
     const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-019' });
     await sendHistory(h);
-    await collector.waitFor(`value of ${h.customerId}`, () => valueOf(h)?.tier === 'B');
+    await collector.waitFor(`value of ${h.customerId}`, () => latestValue(h)?.tier === 'B');
     await send(
       'customer.surveys.v1',
       h.customerId,
@@ -195,7 +195,7 @@ describe('the pipeline on Kafka', () => {
   it('follows up an overdue invoice of a tier A-C customer and warns of payment risk for tier A/B', async () => {
     const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-023' });
     await sendHistory(h);
-    await collector.waitFor(`value of ${h.customerId}`, () => valueOf(h)?.tier === 'B');
+    await collector.waitFor(`value of ${h.customerId}`, () => latestValue(h)?.tier === 'B');
     const last = h.invoices.at(-2) as NonNullable<(typeof h.invoices)[number]>;
     const overdue = {
       ...last,
