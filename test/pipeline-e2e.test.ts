@@ -7,13 +7,13 @@ import { aSurveyResult } from '@churn/contracts/testing';
 import type { RunningService } from '@churn/runtime';
 import { customerValueTopology } from '@churn/service-customer-value';
 import { decisionsTopology } from '@churn/service-decisions';
-import { signalsTopology } from '@churn/service-signals';
+import { type SignalsState, signalsTopology } from '@churn/service-signals';
 import { structuralIssuesTopology, structuralRouteTopology } from '@churn/service-structural';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
 import { Collector, ensureTopics, newProducer, testKafka, testSerde } from './support/kafka.ts';
-import { ready, startTestService, testPolicy } from './support/pipeline.ts';
+import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 const OUTPUTS = ['churn.customer-value.v1', 'churn.decisions.v1', 'contact-center.tasks.v1', 'churn.alerts.v1'];
 const DLQS = ['customer.cancellations.v1.dlq', 'billing.invoices.v1.dlq'];
@@ -43,6 +43,16 @@ describe('the pipeline on Kafka', () => {
     collector.of('contact-center.tasks.v1', (r) => r.key === h.customerId).map((r) => r.value as ContactTask);
   const alertsOf = (h: History) =>
     collector.of('churn.alerts.v1', (r) => r.key === h.customerId).map((r) => r.value as ChurnAlert);
+  /**
+   * Waits until a service has joined the customer's value: the services read the value
+   * topic beside their other inputs, so a test sends the next event only once the join
+   * is there (as a live system would have it by the time a customer acts).
+   */
+  const joined = (index: number, h: History, pick: (state: unknown) => CustomerValue | null | undefined) =>
+    eventually(`${services[index]?.runners[0]?.name} to know ${h.customerId}`, () => {
+      const known = pick(services[index]?.runners[0]?.stateOf(h.customerId));
+      return known !== undefined && known !== null && known.eventId === latestValue(h)?.eventId;
+    });
   /** Sends a history, waits for its last value snapshot to be decided on, then cancels. */
   const cancelAfterHistory = async (h: History, overrides: Parameters<typeof aCancellationOf>[1] = {}) => {
     await sendHistory(h);
@@ -52,6 +62,7 @@ describe('the pipeline on Kafka', () => {
         (latestValue(h)?.revenue12m ?? 0) ===
         h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0),
     );
+    await joined(1, h, (state) => (state as { value?: CustomerValue | null } | undefined)?.value);
     await send('customer.cancellations.v1', h.customerId, aCancellationOf(h, overrides));
     await collector.waitFor(`decision for ${h.customerId}`, () => decisionOf(h).length > 0);
     // Tasks and alerts are written in the same transaction as the decision.
@@ -170,6 +181,7 @@ describe('the pipeline on Kafka', () => {
     const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-019' });
     await sendHistory(h);
     await collector.waitFor(`value of ${h.customerId}`, () => latestValue(h)?.tier === 'B');
+    await joined(2, h, (state) => (state as SignalsState | undefined)?.survey?.value);
     await send(
       'customer.surveys.v1',
       h.customerId,
@@ -196,6 +208,7 @@ describe('the pipeline on Kafka', () => {
     const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-023' });
     await sendHistory(h);
     await collector.waitFor(`value of ${h.customerId}`, () => latestValue(h)?.tier === 'B');
+    await joined(2, h, (state) => (state as SignalsState | undefined)?.invoice?.value);
     const last = h.invoices.at(-2) as NonNullable<(typeof h.invoices)[number]>;
     const overdue = {
       ...last,

@@ -257,6 +257,12 @@ export class KafkaRunner<S> implements HealthSource {
     return false;
   }
 
+  /** The committed state of a key, if this instance holds it. */
+  stateOf(key: string): S | undefined {
+    for (const task of this.#tasks.values()) if (task.active && task.store.has(key)) return task.store.get(key);
+    return undefined;
+  }
+
   /** Keys held in this instance's state stores. */
   stateSize(): number {
     let n = 0;
