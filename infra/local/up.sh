@@ -82,8 +82,11 @@ start_registry() {
   if pid_alive "$REGISTRY_PID"; then say "registry already running (pid $(cat "$REGISTRY_PID"))"; return; fi
   port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by another process; set CHURN_REGISTRY_PORT"
   say "starting Apicurio Registry $APICURIO_VERSION on http://127.0.0.1:$REGISTRY_PORT (in-memory storage)"
+  # The pid file must name the java process itself (not a subshell around it), so that
+  # down.sh stops the registry: `&` goes on the java command alone.
   # shellcheck disable=SC2086
-  (cd "$APICURIO_HOME" && nohup "$JAVA" $REGISTRY_HEAP \
+  (cd "$APICURIO_HOME" || exit 1
+    nohup "$JAVA" $REGISTRY_HEAP \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.apicurio\".level=INFO \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
