@@ -19,7 +19,7 @@ import {
 } from '@churn/contracts/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTopics, newProducer, readTopic, testKafka, testSerde } from './support/kafka.ts';
+import { connectWithTopics, readTopic, testSerde } from './support/kafka.ts';
 
 const builders: Record<TopicName, () => { customerId?: string | null; eventId?: string | null }> = {
   'customer.profiles.v1': () => aCustomerProfile(),
@@ -39,13 +39,7 @@ describe('every contract record round-trips through the real registry and a real
   const serde = testSerde();
 
   beforeAll(async () => {
-    kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin);
-    await admin.disconnect();
-    producer = newProducer(kafka);
-    await producer.connect();
+    ({ kafka, producer } = await connectWithTopics());
   });
 
   afterAll(async () => {

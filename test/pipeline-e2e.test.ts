@@ -12,7 +12,7 @@ import { structuralIssuesTopology, structuralRouteTopology } from '@churn/servic
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
-import { Collector, ensureTopics, newProducer, testKafka, testSerde } from './support/kafka.ts';
+import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
 import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 const OUTPUTS = ['churn.customer-value.v1', 'churn.decisions.v1', 'contact-center.tasks.v1', 'churn.alerts.v1'];
@@ -70,13 +70,7 @@ describe('the pipeline on Kafka', () => {
   };
 
   beforeAll(async () => {
-    kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin);
-    await admin.disconnect();
-    producer = newProducer(kafka);
-    await producer.connect();
+    ({ kafka, producer } = await connectWithTopics());
     const policy = testPolicy();
     services = [
       await startTestService('churn-customer-value', [customerValueTopology(policy)]),

@@ -9,7 +9,7 @@ import type { RunningService } from '@churn/runtime';
 import { decisionsTopology } from '@churn/service-decisions';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Collector, ensureTopics, newProducer, testKafka, testSerde } from './support/kafka.ts';
+import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
 import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
@@ -50,13 +50,7 @@ describe('state restored from the changelog', () => {
     producer.send({ topic, messages: [{ key, value: await serde.encode(topic as never, value) }] });
 
   beforeAll(async () => {
-    kafka = testKafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin);
-    await admin.disconnect();
-    producer = newProducer(kafka);
-    await producer.connect();
+    ({ kafka, producer } = await connectWithTopics());
     return async () => {
       await producer.disconnect();
     };

@@ -45,6 +45,18 @@ export function newProducer(kafka: Kafka) {
   });
 }
 
+/** A client, every contract topic created, and a connected idempotent producer. */
+export async function connectWithTopics(): Promise<{ kafka: Kafka; producer: ReturnType<typeof newProducer> }> {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin);
+  await admin.disconnect();
+  const producer = newProducer(kafka);
+  await producer.connect();
+  return { kafka, producer };
+}
+
 export interface ReadRecord {
   partition: number;
   offset: string;
