@@ -46,7 +46,7 @@ function dockerAnswers(): Promise<boolean> {
 async function withContainers(): Promise<{ brokers: string; registry: string; stop: () => Promise<void> }> {
   const { GenericContainer, Network, Wait } = await import('testcontainers');
   const network = await new Network().start();
-  const kafka = await new GenericContainer('apache/kafka:4.1.1')
+  const kafka = await new GenericContainer('apache/kafka:4.4.0')
     .withNetwork(network)
     .withNetworkAliases('kafka')
     .withExposedPorts({ container: 19092, host: 19092 })
