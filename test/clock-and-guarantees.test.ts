@@ -2,19 +2,18 @@
  * The follow-up program on Kafka, driven by the runner's clock, and the at-least-once
  * mode for those who prefer throughput.
  */
-import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@churn/contracts';
-import { aCancellation, aCustomerValue } from '@churn/contracts/testing';
-import type { FollowUpState } from '@churn/domain';
+import type { ChurnAlert, ChurnDecision, ContactTask } from '@churn/contracts';
+import { aTaskOutcome } from '@churn/contracts/testing';
 import type { RunningService } from '@churn/runtime';
 import { decisionsTopology } from '@churn/service-decisions';
-import { followUpsTopology } from '@churn/service-follow-ups';
+import { type FollowUpsState, followUpsTopology } from '@churn/service-follow-ups';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
 import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
 import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
-const NOW = Date.UTC(2026, 8, 1, 8, 0, 0);
 
 describe('the runner clock and the processing guarantees', () => {
   let kafka: Kafka;
@@ -23,17 +22,17 @@ describe('the runner clock and the processing guarantees', () => {
   const running: RunningService[] = [];
   const send = async (topic: string, key: string, value: unknown) =>
     producer.send({ topic, messages: [{ key, value: await serde.encode(topic as never, value) }] });
-  const snapshot = (customerId: string): CustomerValue =>
-    aCustomerValue({
-      customerId,
-      asOf: NOW,
-      tier: 'A',
-      track: 'RETAIN',
-      revenue12m: 60_000_000,
-      margin12m: 30_000_000,
-      remainingLifetimeValue: 120_000_000,
+  const sendHistory = async (h: History) => {
+    await send('customer.profiles.v1', h.customerId, h.profile);
+    for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
+  };
+  /** A tier A B2B customer on the RETAIN track: followed up weekly by the account manager. */
+  const aTierACustomer = (now?: number) =>
+    aCustomerHistory({
+      monthlyRevenue: 60_000,
+      monthlyCost: 30_000,
       accountManager: 'am-031',
-      signedUpAt: NOW - 400 * DAY,
+      ...(now ? { now } : {}),
     });
 
   beforeAll(async () => {
@@ -45,39 +44,61 @@ describe('the runner clock and the processing guarantees', () => {
     for (const s of running.splice(0)) await s.stop();
   });
 
-  it('creates a weekly follow-up for a tier A customer when it is due, and alerts the owner when nobody follows it', async () => {
+  it('follows a tier A customer up weekly on event time, alerts the owner when nobody does, and moves on with the clock', async () => {
     const service = await startTestService('churn-follow-ups', [followUpsTopology(testPolicy())]);
     running.push(service);
     await ready(service);
-    const id = `clock-${crypto.randomUUID().slice(0, 8)}`;
-    await send('churn.customer-value.v1', id, snapshot(id));
     const runner = service.runners[0];
-    await eventually(
-      'the follow-up service to know the customer',
-      () => (runner?.stateOf(id) as FollowUpState | undefined)?.value?.customerId === id,
-    );
+    // A partition's clock only moves forward; on a broker that earlier tests fed, the
+    // history has to start after every partition's clock.
+    await eventually('the service to catch up', () => runner?.isCaughtUp() === true);
+    const latest = Math.max(0, ...[...(runner?.clocks().values() ?? [])].map((c) => c ?? 0));
+    const NOW = Math.max(Date.UTC(2026, 5, 1), latest + 1_000 * DAY);
+    const h = aTierACustomer(NOW);
+    const id = h.customerId;
     const collector = await new Collector(kafka).start(['contact-center.tasks.v1', 'churn.alerts.v1']);
+    const tasks = () => collector.of('contact-center.tasks.v1', (r) => r.key === id).map((r) => r.value as ContactTask);
+    const alerts = () => collector.of('churn.alerts.v1', (r) => r.key === id).map((r) => r.value as ChurnAlert);
     try {
-      expect(await runner?.tickAll(NOW)).toBeGreaterThan(0);
-      await collector.waitFor(
-        'the follow-up task',
-        () => collector.of('contact-center.tasks.v1', (r) => r.key === id).length > 0,
+      // A year of invoices: the clock passes every midnight of it. The customer starts with
+      // no revenue (tier D, RETAIN: a yearly automated mail flow), long past due.
+      await sendHistory(h);
+      await collector.waitFor('the first follow-up', () => tasks().length > 0);
+      const first = tasks()[0] as ContactTask;
+      expect(first).toMatchObject({ kind: 'FOLLOW_UP', queue: 'automated', offer: 'NONE' });
+      await eventually(
+        'the history to be processed',
+        () => (runner?.stateOf(id) as FollowUpsState | undefined)?.own?.value?.tier === 'A',
       );
-      const task = collector.of('contact-center.tasks.v1', (r) => r.key === id)[0]?.value as ContactTask;
-      expect(task).toMatchObject({ kind: 'FOLLOW_UP', queue: 'owner:am-031', offer: 'NONE' });
-      expect(task.dueAt - NOW).toBe(2 * DAY); // grace: 20% of a week, at least 2 days
+      // It became a tier A customer on the way; the open follow-up is now the account manager's to
+      // see through, and its deadline has passed.
+      await collector.waitFor('the not-followed alert', () => alerts().length > 0);
+      expect(alerts()[0]).toMatchObject({ kind: 'PROGRAM_NOT_FOLLOWED', owner: 'am-031', severity: 'WARNING' });
 
-      await runner?.tickAll(NOW + 3 * DAY);
-      await collector.waitFor(
-        'the not-followed alert',
-        () => collector.of('churn.alerts.v1', (r) => r.key === id).length > 0,
+      // The flow completes; now a tier A customer, the next follow-up is weekly, with the
+      // account manager. No more events arrive, so the clock is moved on (the wall-clock
+      // interval does this live).
+      const completedAt = NOW - 10 * DAY;
+      await send(
+        'contact-center.task-outcomes.v1',
+        id,
+        aTaskOutcome({ customerId: id, taskId: first.taskId, outcome: 'COMPLETED', occurredAt: completedAt }),
       );
-      expect(collector.of('churn.alerts.v1', (r) => r.key === id)[0]?.value as ChurnAlert).toMatchObject({
-        kind: 'PROGRAM_NOT_FOLLOWED',
-        owner: 'am-031',
-      });
-      // The clock step's state went to the changelog with the outputs: a restart would not repeat them.
-      expect((runner?.stateOf(id) as FollowUpState).open?.alerted).toBe(true);
+      await eventually(
+        'the outcome to complete the follow-up',
+        () => (runner?.stateOf(id) as FollowUpsState | undefined)?.own?.open === null,
+      );
+      expect(await runner?.advanceClock(completedAt + 8 * DAY)).toBeGreaterThan(0);
+      await collector.waitFor('the weekly follow-up', () => tasks().length === 2);
+      const weekly = tasks()[1] as ContactTask;
+      expect(weekly).toMatchObject({ kind: 'FOLLOW_UP', queue: 'owner:am-031', priority: 'P2' });
+      expect(weekly.dueAt - weekly.occurredAt).toBe(2 * DAY); // grace: 20% of a week, at least 2 days
+
+      // Nobody records an outcome within the grace period: the owner is alerted.
+      await runner?.advanceClock(completedAt + 11 * DAY);
+      await collector.waitFor('a second not-followed alert', () => alerts().length === 2);
+      expect(alerts()[1]).toMatchObject({ kind: 'PROGRAM_NOT_FOLLOWED', owner: 'am-031', severity: 'WARNING' });
+      expect(alerts()[1]?.occurredAt).toBeGreaterThanOrEqual(weekly.dueAt);
     } finally {
       await collector.stop();
     }
@@ -89,16 +110,13 @@ describe('the runner clock and the processing guarantees', () => {
     });
     running.push(service);
     await ready(service);
-    const id = `alo-${crypto.randomUUID().slice(0, 8)}`;
-    await send('churn.customer-value.v1', id, snapshot(id));
+    const h = aTierACustomer();
+    const id = h.customerId;
+    await sendHistory(h);
     await eventually('the decisions service to know the customer', () => service.runners[0]?.hasKey(id) === true);
     const collector = await new Collector(kafka).start(['churn.decisions.v1']);
     try {
-      await send(
-        'customer.cancellations.v1',
-        id,
-        aCancellation({ customerId: id, reason: 'COMPETITOR', occurredAt: NOW, effectiveAt: NOW + 30 * DAY }),
-      );
+      await send('customer.cancellations.v1', id, aCancellationOf(h, { reason: 'COMPETITOR' }));
       await collector.waitFor('the decision', () => collector.of('churn.decisions.v1', (r) => r.key === id).length > 0);
       const decision = collector.of('churn.decisions.v1', (r) => r.key === id)[0]?.value as ChurnDecision;
       expect(decision).toMatchObject({ action: 'WIN_BACK', offer: 'EXECUTIVE_ESCALATION', tier: 'A' });

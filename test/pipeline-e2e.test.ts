@@ -6,7 +6,7 @@ import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@chu
 import { aSurveyResult } from '@churn/contracts/testing';
 import type { RunningService } from '@churn/runtime';
 import { customerValueTopology } from '@churn/service-customer-value';
-import { decisionsTopology } from '@churn/service-decisions';
+import { type DecisionsState, decisionsTopology } from '@churn/service-decisions';
 import { type SignalsState, signalsTopology } from '@churn/service-signals';
 import { structuralIssuesTopology, structuralRouteTopology } from '@churn/service-structural';
 import type { Kafka, Producer } from 'kafkajs';
@@ -62,7 +62,7 @@ describe('the pipeline on Kafka', () => {
         (latestValue(h)?.revenue12m ?? 0) ===
         h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0),
     );
-    await joined(1, h, (state) => (state as { value?: CustomerValue | null } | undefined)?.value);
+    await joined(1, h, (state) => (state as DecisionsState | undefined)?.own?.value);
     await send('customer.cancellations.v1', h.customerId, aCancellationOf(h, overrides));
     await collector.waitFor(`decision for ${h.customerId}`, () => decisionOf(h).length > 0);
     // Tasks and alerts are written in the same transaction as the decision.
@@ -175,7 +175,7 @@ describe('the pipeline on Kafka', () => {
     const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-019' });
     await sendHistory(h);
     await collector.waitFor(`value of ${h.customerId}`, () => latestValue(h)?.tier === 'B');
-    await joined(2, h, (state) => (state as SignalsState | undefined)?.survey?.value);
+    await joined(2, h, (state) => (state as SignalsState | undefined)?.own?.survey?.value);
     await send(
       'customer.surveys.v1',
       h.customerId,
@@ -202,7 +202,7 @@ describe('the pipeline on Kafka', () => {
     const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000, accountManager: 'am-023' });
     await sendHistory(h);
     await collector.waitFor(`value of ${h.customerId}`, () => latestValue(h)?.tier === 'B');
-    await joined(2, h, (state) => (state as SignalsState | undefined)?.invoice?.value);
+    await joined(2, h, (state) => (state as SignalsState | undefined)?.own?.invoice?.value);
     const last = h.invoices.at(-2) as NonNullable<(typeof h.invoices)[number]>;
     const overdue = {
       ...last,
@@ -221,10 +221,11 @@ describe('the pipeline on Kafka', () => {
     const histories = Array.from({ length: 5 }, () => aCustomerHistory({ monthlyRevenue: 500, monthlyCost: 300 }));
     const reason = 'PRODUCT_GAP' as const;
     const before = collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').length;
-    // The count is kept per reason across runs against the same broker; each run takes a
-    // window of its own, later than any earlier run's.
+    // The count is kept per reason, across earlier runs against the same broker too: this
+    // run's window starts after the last one the service knows of.
     const DAY = 86_400_000;
-    const start = Date.UTC(2027, 0, 1) + Math.floor((Date.now() - Date.UTC(2026, 0, 1)) / 60_000) * 31 * DAY;
+    const known = services[3]?.runners[1]?.stateOf(reason) as { latest: number; alertedAt: number | null } | undefined;
+    const start = Math.max(Date.UTC(2026, 7, 1), (known?.latest ?? 0) + 31 * DAY, (known?.alertedAt ?? 0) + 31 * DAY);
     for (const [i, h] of histories.entries()) {
       await send(
         'customer.cancellations.v1',

@@ -5,7 +5,10 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 fetch_kafka() {
-  if [ -f "$KAFKA_LIBS/.complete" ]; then return; fi
+  # The marker holds a hash of the POM, so that a changed dependency list fetches anew.
+  local pom_hash
+  pom_hash="$(sha256sum "$INFRA_LOCAL_DIR/pom.xml" | cut -d' ' -f1)"
+  if [ -f "$KAFKA_LIBS/.complete" ] && [ "$(cat "$KAFKA_LIBS/.complete")" = "$pom_hash" ]; then return; fi
   command -v mvn >/dev/null || die "Maven is needed to fetch Kafka (Debian: apt-get install maven)"
   say "fetching Apache Kafka $KAFKA_VERSION and its dependencies from Maven Central"
   rm -rf "$KAFKA_LIBS"; mkdir -p "$KAFKA_LIBS"
@@ -13,7 +16,7 @@ fetch_kafka() {
     dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIBS" \
     >"$CACHE_DIR/mvn-kafka.log" 2>&1 || { tail -n 30 "$CACHE_DIR/mvn-kafka.log" >&2; die "Maven could not fetch Kafka (log: $CACHE_DIR/mvn-kafka.log)"; }
   ls "$KAFKA_LIBS"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || die "kafka_2.13-$KAFKA_VERSION.jar missing after fetch"
-  touch "$KAFKA_LIBS/.complete"
+  echo "$pom_hash" >"$KAFKA_LIBS/.complete"
 }
 
 fetch_apicurio() {

@@ -9,6 +9,8 @@ export interface History {
   customerId: string;
   profile: CustomerProfile;
   invoices: InvoiceEvent[];
+  /** The history ends just before this time. */
+  now: number;
 }
 
 /** A customer with 12 paid monthly invoices ending just before E2E_NOW. */
@@ -20,21 +22,24 @@ export function aCustomerHistory(options: {
   acquisitionCost?: number;
   accountManager?: string | null;
   potential?: 'GROW' | 'RETAIN';
+  /** The history ends just before this time. @default E2E_NOW */
+  now?: number;
 }): History {
+  const now = options.now ?? E2E_NOW;
   const customerId = `e2e-${crypto.randomUUID().slice(0, 8)}`;
-  const signedUpAt = E2E_NOW - (options.signedUpDaysAgo ?? 900) * DAY;
+  const signedUpAt = now - (options.signedUpDaysAgo ?? 900) * DAY;
   const profile = aCustomerProfile({
     customerId,
     segment: options.segment ?? 'B2B',
     signedUpAt,
-    occurredAt: E2E_NOW - 400 * DAY,
+    occurredAt: now - 400 * DAY,
     acquisitionCost: options.acquisitionCost ?? 100_000,
     accountManager: options.accountManager === undefined ? 'am-042' : options.accountManager,
     potential: options.potential ?? 'RETAIN',
   });
   const invoices: InvoiceEvent[] = [];
   for (let m = 12; m >= 1; m--) {
-    const issuedAt = E2E_NOW - m * 30 * DAY;
+    const issuedAt = now - m * 30 * DAY;
     const invoiceId = `inv-${customerId}-${m}`;
     const base = anInvoice({
       customerId,
@@ -54,7 +59,7 @@ export function aCustomerHistory(options: {
       paidAt: issuedAt + 10 * DAY,
     });
   }
-  return { customerId, profile, invoices };
+  return { customerId, profile, invoices, now };
 }
 
 export function aCancellationOf(
@@ -64,8 +69,8 @@ export function aCancellationOf(
   return aCancellation({
     customerId: history.customerId,
     cancellationId: `canc-${history.customerId}`,
-    occurredAt: E2E_NOW,
-    effectiveAt: E2E_NOW + 30 * DAY,
+    occurredAt: history.now,
+    effectiveAt: history.now + 30 * DAY,
     ...overrides,
   });
 }

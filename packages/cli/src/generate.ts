@@ -14,6 +14,7 @@ import type {
   TaskOutcome,
   TaskOutcomeKind,
 } from '@churn/contracts';
+import { topicCatalogue } from '@churn/contracts';
 import { retentionTaskIdsOf } from '@churn/domain';
 import type { OfflineEvent } from './offline.ts';
 
@@ -413,6 +414,12 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
       if (rng.chance(0.08)) survey(start + m * MONTH + rng.int(0, 28) * DAY, 'CSAT', m);
     if (progress && (i + 1) % 1000 === 0) progress(i + 1);
   }
-  events.sort((a, b) => a.at - b.at || a.order - b.order);
+  // Events at the same millisecond go in the order of the topic catalogue, which is the
+  // order in which a service merges its input topics: the file then reads the same in
+  // the replay and on Kafka.
+  const rank = new Map<string, number>(topicCatalogue.map((t, i) => [t.topic, i]));
+  events.sort(
+    (a, b) => a.at - b.at || (rank.get(a.event.topic) ?? 0) - (rank.get(b.event.topic) ?? 0) || a.order - b.order,
+  );
   return events.map((e) => e.event);
 }

@@ -1,8 +1,8 @@
 /**
  * Runs the whole pipeline in-process over a file of input events in the offline form,
- * in file order. The clock follows event time: each time the events cross midnight UTC
- * the topologies' clock steps run at that midnight; `until` advances it once more at the
- * end so that due follow-ups fire. Bad lines are reported with their number and go to a
+ * in file order. The clock follows event time: at every midnight UTC the events cross,
+ * the topologies' clock steps run before the first event past it; `until` moves the
+ * clock on, midnight by midnight, to its day at the end so that due follow-ups fire. Bad lines are reported with their number and go to a
  * dead-letter file; the run continues.
  */
 
@@ -76,15 +76,26 @@ export async function replay(
     }
     result.events++;
     const at = (parsed.event.value as { occurredAt?: number; asOf?: number }).occurredAt ?? 0;
-    const midnight = Math.floor(at / DAY) * DAY;
-    if (midnight > clock) {
-      if (clock !== Number.NEGATIVE_INFINITY && options.clock !== false) await emit(runner.tick(midnight));
-      clock = midnight;
+    if (options.clock !== false) {
+      // The clock step runs at every midnight the events cross, before the first event
+      // past it: the same steps the Kafka runner takes per partition.
+      const midnight = Math.floor(at / DAY) * DAY;
+      if (clock === Number.NEGATIVE_INFINITY) clock = midnight;
+      while (clock < midnight) {
+        clock += DAY;
+        await emit(runner.tick(clock));
+      }
     }
     await emit(runner.feed(parsed.event));
     if (options.onProgress && result.lines % every === 0) options.onProgress(result.lines, result.outputs);
   }
-  if (options.until !== undefined && options.until > clock) await emit(runner.tick(options.until));
+  if (options.until !== undefined && clock !== Number.NEGATIVE_INFINITY) {
+    const last = Math.floor(options.until / DAY) * DAY;
+    while (clock < last) {
+      clock += DAY;
+      await emit(runner.tick(clock));
+    }
+  }
   return result;
 }
 

@@ -126,3 +126,4 @@ export const processors = {
   detectStructuralIssues: detectStructuralIssues satisfies Processor<CancellationRequested, StructuralIssueState>,
   trackOutcomes: trackOutcomes satisfies Processor<OutcomeEvent, OutcomeLedger>,
 } as const;
+export { type JoiningProcessor, tickValue, updateOwn, updateValue, type WithValue } from './with-customer-value.ts';

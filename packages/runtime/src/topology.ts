@@ -37,6 +37,13 @@ export interface Topology<S = unknown> {
    */
   readonly internalTopics?: readonly InternalTopic[];
   /**
+   * Version of the state's shape. A new version is a new consumer group and changelog
+   * (`<name>-v<n>`): the service rebuilds its state from its inputs rather than reading
+   * state it no longer understands. Outputs it writes again carry the same event ids.
+   * @default 1
+   */
+  readonly stateVersion?: number;
+  /**
    * Handles one input record. `now` is the record's event time (see {@link eventTimeOf}),
    * so that a replay gives the same outputs as the live run.
    */

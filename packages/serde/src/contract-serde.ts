@@ -116,24 +116,40 @@ export class ContractSerde {
   async #register(topic: string): Promise<number> {
     const subject = subjectOf(topic);
     const schema = avroSchemas[this.#recordOf(topic)];
-    let registered: { id: number };
-    try {
-      registered = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
-    } catch (cause) {
-      const status = (cause as { status?: number }).status;
-      if (status === 409) {
-        throw new ChurnError(
-          'CHURN_SCHEMA_INCOMPATIBLE',
-          `the registry refused this build's schema for ${subject} as incompatible`,
-          {
-            cause,
-          },
+    let registered: { id: number } | null = null;
+    for (let attempt = 0; registered === null; attempt++) {
+      try {
+        registered = await this.registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject },
         );
+      } catch (cause) {
+        const status = (cause as { status?: number }).status;
+        const message = (cause as Error).message;
+        // Two services registering a new subject at the same moment can collide on the
+        // subject's rules; the second one is asked again.
+        if (status === 409 && /already exists/i.test(message) && attempt < 5) {
+          await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+          continue;
+        }
+        // The client checks the subject's level before registering; Apicurio answers NONE
+        // for a subject whose level another service has not set yet. Set it, ask again.
+        if (/Compatibility does not match the configuration/.test(message) && attempt < 5) {
+          await this.admin.setCompatibility(subject, this.#compatibility);
+          continue;
+        }
+        if (status === 409) {
+          throw new ChurnError(
+            'CHURN_SCHEMA_INCOMPATIBLE',
+            `the registry refused this build's schema for ${subject}: ${message}`,
+            {
+              cause,
+            },
+          );
+        }
+        if (cause instanceof ChurnError) throw cause;
+        throw new ChurnError('CHURN_REGISTRY_UNAVAILABLE', `could not register ${subject}: ${message}`, { cause });
       }
-      if (cause instanceof ChurnError) throw cause;
-      throw new ChurnError('CHURN_REGISTRY_UNAVAILABLE', `could not register ${subject}: ${(cause as Error).message}`, {
-        cause,
-      });
     }
     if ((await this.admin.getCompatibility(subject)) !== this.#compatibility) {
       await this.admin.setCompatibility(subject, this.#compatibility);

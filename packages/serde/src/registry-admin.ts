@@ -82,14 +82,23 @@ export class RegistryAdmin {
    * its own level where Confluent answers 404, so every subject gets one explicitly.
    */
   async setCompatibility(subject: string, level: Compatibility): Promise<void> {
-    const { status, json } = await this.#call('PUT', `/config/${encodeURIComponent(subject)}`, {
-      compatibility: level,
-    });
-    if (status !== 200)
+    for (let attempt = 0; ; attempt++) {
+      const { status, json } = await this.#call('PUT', `/config/${encodeURIComponent(subject)}`, {
+        compatibility: level,
+      });
+      if (status === 200) return;
+      // Apicurio: two services setting a new subject's level at once collide ("A rule named
+      // 'COMPATIBILITY' already exists"); the level that won may be the one wanted.
+      if (status === 409 && attempt < 5) {
+        if ((await this.getCompatibility(subject)) === level) return;
+        await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+        continue;
+      }
       throw new ChurnError(
         'CHURN_CONFIG_INVALID',
         `could not set ${level} on ${subject}: ${status} ${JSON.stringify(json)}`,
       );
+    }
   }
 
   async getCompatibility(subject: string): Promise<Compatibility | null> {

@@ -1,6 +1,12 @@
 /**
  * Runs one topology on Kafka: consume → decode → validate → process → encode → produce.
  *
+ * - Records of a partition's input topics are merged in event-time order (ties: the
+ *   order of the topology's inputs, then offset), waiting for a topic whose fetched
+ *   records are behind its high watermark (at most `mergeIdleMs`). A backlog is thus
+ *   processed in the same order as `churnctl replay` processes the file, and the clock
+ *   follows event time: the topology's clock step runs at every midnight UTC the
+ *   partition's records cross, before the first record past it.
  * - State is kept per input partition in memory and backed by a compacted changelog
  *   topic (`<service>-state-changelog`, partition p holds the state of input partition
  *   p). It is restored when a partition is assigned, before that partition's records
@@ -15,7 +21,7 @@
  * - Bad records go to `<topic>.dlq` with their original bytes and the reason in headers;
  *   transient errors (broker, registry) are retried with backoff and never dead-lettered.
  */
-import { ChurnError } from '@churn/contracts';
+import { ChurnError, topicCatalogue } from '@churn/contracts';
 import type { ContractSerde } from '@churn/serde';
 import {
   type Admin,
@@ -62,6 +68,22 @@ export interface KafkaRunnerOptions<S> {
   tickIntervalMs?: number;
   /** Time source for ticks and latency metrics. @default Date.now */
   clock?: () => number;
+  /**
+   * How long the merge waits for a topic whose next records are not fetched yet before
+   * it goes on without them. @default 2000
+   */
+  mergeIdleMs?: number;
+}
+
+/** A fetched input record waiting for its turn in the event-time merge. */
+interface Pending {
+  readonly topic: string;
+  readonly offset: bigint;
+  readonly message: KafkaMessage;
+  readonly input: InputRecord | null;
+  readonly error: unknown;
+  /** Event time; -Infinity for records that cannot be decoded (they go to the dead-letter topic at once). */
+  readonly time: number;
 }
 
 interface PartitionTask<S> {
@@ -69,6 +91,18 @@ interface PartitionTask<S> {
   readonly store: Map<string, S>;
   /** Next offset to process per input topic, from the committed offsets read after the fence. */
   readonly nextOffset: Map<string, bigint>;
+  /** Next offset to fetch per input topic: everything before it is processed or buffered. */
+  readonly fetchedNext: Map<string, bigint>;
+  /** Latest high watermark seen per input topic. */
+  readonly highWater: Map<string, bigint>;
+  readonly buffers: Map<string, Pending[]>;
+  readonly paused: Set<string>;
+  /** The last midnight the clock step ran at (stream time), or null before the first record. */
+  clock: number | null;
+  draining: boolean;
+  rerun: boolean;
+  idleSince: number | null;
+  wake: NodeJS.Timeout | null;
   producer: Producer | null;
   activation: Promise<void>;
   active: boolean;
@@ -77,6 +111,13 @@ interface PartitionTask<S> {
 }
 
 const CHANGELOG_SUFFIX = '-state-changelog';
+/** Changelog key of a partition's clock (stream time of the last clock step). */
+const CLOCK_KEY = '\u0000churn.clock';
+const DAY_MS = 86_400_000;
+/** Records buffered per topic-partition before its fetching pauses. */
+const MAX_BUFFERED = 5_000;
+/** Records per transaction at most. */
+const MAX_CHUNK = 1_000;
 
 /**
  * Producer settings shared by both guarantees: Java-compatible murmur2 partitioning (so
@@ -122,10 +163,18 @@ function isFenced(error: unknown): boolean {
 }
 
 export class KafkaRunner<S> implements HealthSource {
+  /** The service's name, in logs, metrics and dead-letter headers. */
   readonly name: string;
+  /** Consumer group, and prefix of the changelog and transactional ids: the name and the state version. */
+  readonly groupId: string;
   readonly changelog: string;
   readonly #o: Required<Omit<KafkaRunnerOptions<S>, 'clock'>> & { clock: () => number };
   readonly #tasks = new Map<number, PartitionTask<S>>();
+  /**
+   * Merge order of records with the same event time: the topic catalogue's order (the
+   * order `churnctl generate` writes ties in), then internal topics.
+   */
+  readonly #rank: ReadonlyMap<string, number>;
   #consumer: Consumer | null = null;
   #admin: Admin | null = null;
   #producer: Producer | null = null;
@@ -143,10 +192,17 @@ export class KafkaRunner<S> implements HealthSource {
       maxAttempts: 3,
       tickIntervalMs: 60_000,
       clock: Date.now,
+      mergeIdleMs: 2_000,
       ...options,
     };
+    const version = options.topology.stateVersion ?? 1;
     this.name = options.topology.name;
-    this.changelog = `${this.name}${CHANGELOG_SUFFIX}`;
+    this.groupId = version === 1 ? this.name : `${this.name}-v${version}`;
+    this.changelog = `${this.groupId}${CHANGELOG_SUFFIX}`;
+    const catalogue = topicCatalogue.map((t) => t.topic as string);
+    this.#rank = new Map(
+      options.topology.inputs.map((t, i) => [t, catalogue.includes(t) ? catalogue.indexOf(t) : catalogue.length + i]),
+    );
   }
 
   get #log(): Logger {
@@ -199,7 +255,7 @@ export class KafkaRunner<S> implements HealthSource {
       await this.#producer.connect();
     }
     const consumer = kafka.consumer({
-      groupId: this.name,
+      groupId: this.groupId,
       partitionAssigners: [coPartitionedAssigner],
       readUncommitted: false,
       sessionTimeout: 30_000,
@@ -215,16 +271,25 @@ export class KafkaRunner<S> implements HealthSource {
       this.#log.error({ err: error, restart }, 'consumer crashed');
       if (!restart) this.#alive = false;
     });
+    // A batch of only transaction markers never reaches eachBatch; its offsets still tell
+    // the merge that the topic has nothing more to wait for.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      const { topic, partition, lastOffset, highWatermark } = event.payload;
+      const task = this.#tasks.get(partition);
+      if (!task?.active) return;
+      this.#advanceFetched(task, topic, BigInt(lastOffset) + 1n, BigInt(highWatermark));
+      this.#drain(task);
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...topology.inputs], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.min(4, this.#o.partitions),
+      partitionsConsumedConcurrently: Math.max(1, topology.inputs.length * this.#o.partitions),
       eachBatch: (payload) => this.#onBatch(payload),
     });
     if (topology.tick && this.#o.tickIntervalMs > 0) {
-      this.#tickTimer = setInterval(() => void this.tickAll(this.#o.clock()), this.#o.tickIntervalMs);
+      this.#tickTimer = setInterval(() => void this.advanceClock(this.#o.clock(), true), this.#o.tickIntervalMs);
       this.#tickTimer.unref();
     }
     this.#log.info({ inputs: topology.inputs, guarantee, instanceId: this.#o.instanceId }, 'consuming');
@@ -235,6 +300,8 @@ export class KafkaRunner<S> implements HealthSource {
     if (this.#stopping) return;
     this.#stopping = true;
     if (this.#tickTimer) clearInterval(this.#tickTimer);
+    // Let a transaction in flight commit or abort before leaving.
+    await Promise.all([...this.#tasks.values()].map((t) => this.#withLock(t, async () => {})));
     try {
       await this.#consumer?.disconnect();
     } catch (err) {
@@ -261,6 +328,43 @@ export class KafkaRunner<S> implements HealthSource {
   stateOf(key: string): S | undefined {
     for (const task of this.#tasks.values()) if (task.active && task.store.has(key)) return task.store.get(key);
     return undefined;
+  }
+
+  /** Whether every active partition has processed all its inputs up to the latest high watermarks seen. */
+  isCaughtUp(): boolean {
+    for (const task of this.#tasks.values()) {
+      if (!task.active) return false;
+      for (const topic of this.#o.topology.inputs) {
+        if (!this.#caughtUp(task, topic) || (task.buffers.get(topic)?.length ?? 0) > 0) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Where each active partition stands per input topic: next to process, next to fetch, buffered, high watermark. */
+  positions(): Array<{
+    partition: number;
+    topic: string;
+    next: string;
+    fetched: string;
+    buffered: number;
+    high: string;
+  }> {
+    return [...this.#tasks.values()].flatMap((task) =>
+      this.#o.topology.inputs.map((topic) => ({
+        partition: task.partition,
+        topic,
+        next: String(task.nextOffset.get(topic) ?? '-'),
+        fetched: String(task.fetchedNext.get(topic) ?? '-'),
+        buffered: task.buffers.get(topic)?.length ?? 0,
+        high: String(task.highWater.get(topic) ?? '-'),
+      })),
+    );
+  }
+
+  /** The clock (last midnight of a clock step, stream time) of each active partition. */
+  clocks(): Map<number, number | null> {
+    return new Map([...this.#tasks].filter(([, t]) => t.active).map(([p, t]) => [p, t.clock]));
   }
 
   /** Keys held in this instance's state stores. */
@@ -291,6 +395,15 @@ export class KafkaRunner<S> implements HealthSource {
         partition,
         store: new Map(),
         nextOffset: new Map(),
+        fetchedNext: new Map(),
+        highWater: new Map(),
+        buffers: new Map(),
+        paused: new Set(),
+        clock: null,
+        draining: false,
+        rerun: false,
+        idleSince: null,
+        wake: null,
         producer: null,
         activation: Promise.resolve(),
         active: false,
@@ -311,6 +424,8 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   async #release(task: PartitionTask<S>): Promise<void> {
+    if (task.wake) clearTimeout(task.wake);
+    task.buffers.clear();
     const producer = task.producer;
     task.producer = null;
     await producer?.disconnect().catch(() => {});
@@ -329,7 +444,7 @@ export class KafkaRunner<S> implements HealthSource {
             if (task.producer) continue;
             const producer = this.#o.kafka.producer({
               ...PRODUCER_BASE,
-              transactionalId: `${this.name}-${task.partition}`,
+              transactionalId: `${this.groupId}-${task.partition}`,
               transactionTimeout: 60_000,
             });
             await producer.connect();
@@ -357,11 +472,22 @@ export class KafkaRunner<S> implements HealthSource {
 
   async #readCommittedOffsets(tasks: PartitionTask<S>[]): Promise<void> {
     const admin = this.#admin as Admin;
-    const committed = await admin.fetchOffsets({ groupId: this.name, topics: [...this.#o.topology.inputs] });
+    const committed = await admin.fetchOffsets({ groupId: this.groupId, topics: [...this.#o.topology.inputs] });
     for (const { topic, partitions } of committed) {
       for (const { partition, offset } of partitions) {
         const task = tasks.find((t) => t.partition === partition);
         if (task && Number(offset) >= 0) task.nextOffset.set(topic, BigInt(offset));
+      }
+    }
+    // Where each input stands now, so that the merge knows which topics have records to wait for.
+    for (const topic of this.#o.topology.inputs) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        const task = tasks.find((t) => t.partition === partition);
+        if (!task) continue;
+        const start = task.nextOffset.get(topic) ?? BigInt(low);
+        task.nextOffset.set(topic, start);
+        task.fetchedNext.set(topic, start);
+        task.highWater.set(topic, BigInt(high));
       }
     }
   }
@@ -377,7 +503,7 @@ export class KafkaRunner<S> implements HealthSource {
     }
     let restored = 0;
     if (pending.size > 0) {
-      const groupId = `${this.name}.restore.${this.#o.instanceId}.${crypto.randomUUID()}`;
+      const groupId = `${this.groupId}.restore.${this.#o.instanceId}.${crypto.randomUUID()}`;
       const consumer = this.#o.kafka.consumer({
         groupId,
         readUncommitted: false,
@@ -411,6 +537,11 @@ export class KafkaRunner<S> implements HealthSource {
               for (const message of batch.messages) {
                 const key = message.key?.toString('utf8');
                 if (key === undefined) continue;
+                if (key === CLOCK_KEY) {
+                  task.clock =
+                    message.value === null ? null : (JSON.parse(message.value.toString('utf8')) as { at: number }).at;
+                  continue;
+                }
                 if (message.value === null) task.store.delete(key);
                 else task.store.set(key, JSON.parse(message.value.toString('utf8')) as S);
                 restored++;
@@ -450,42 +581,58 @@ export class KafkaRunner<S> implements HealthSource {
 
   // ---------------------------------------------------------------- batches
 
-  async #onBatch(payload: {
-    batch: Batch;
-    resolveOffset: (offset: string) => void;
-    heartbeat: () => Promise<void>;
-    isRunning: () => boolean;
-    isStale: () => boolean;
-  }): Promise<void> {
+  /** Buffers a fetched batch for the merge; never blocks the consumer. */
+  async #onBatch(payload: { batch: Batch; resolveOffset: (offset: string) => void }): Promise<void> {
     const { batch } = payload;
     const task = this.#tasks.get(batch.partition);
     if (!task) return; // revoked while the batch was in flight
     await task.activation;
-    await this.#withLock(task, async () => {
-      for (let attempt = 0; ; attempt++) {
-        if (task.revoked || this.#stopping || !payload.isRunning() || payload.isStale()) return;
-        try {
-          await this.#processBatch(task, payload);
-          return;
-        } catch (err) {
-          if (isFenced(err)) {
-            this.#log.warn({ partition: task.partition }, 'another instance took over this partition; dropping it');
-            task.revoked = true;
-            this.#tasks.delete(task.partition);
-            await this.#release(task);
-            return;
-          }
-          if (!isTransient(err)) throw err;
-          this.#o.metrics.retries.inc({ service: this.name, reason: err instanceof ChurnError ? err.code : 'kafka' });
-          this.#log.warn(
-            { err, topic: batch.topic, partition: batch.partition, attempt },
-            'transient error; retrying the batch',
-          );
-          await sleep(backoff(attempt));
-          await payload.heartbeat().catch(() => {});
-        }
+    if (!task.active || task.revoked) return;
+    const topic = batch.topic;
+    const buffer = task.buffers.get(topic) ?? [];
+    task.buffers.set(topic, buffer);
+    let fetched = task.fetchedNext.get(topic) ?? 0n;
+    const decodeStarted = performance.now();
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (offset < fetched) continue; // processed by this partition's previous owner, or already buffered
+      buffer.push(await this.#pending(topic, offset, message));
+      fetched = offset + 1n;
+    }
+    this.#o.metrics.processingDuration.observe(
+      { service: this.name, stage: 'decode' },
+      (performance.now() - decodeStarted) / 1000,
+    );
+    task.fetchedNext.set(topic, fetched);
+    this.#advanceFetched(task, topic, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark));
+    // Offsets are committed with the transactions; resolving only moves the fetch position on.
+    payload.resolveOffset(batch.lastOffset());
+    if (buffer.length >= MAX_BUFFERED && !task.paused.has(topic)) {
+      task.paused.add(topic);
+      this.#consumer?.pause([{ topic, partitions: [task.partition] }]);
+    }
+    this.#drain(task);
+  }
+
+  #advanceFetched(task: PartitionTask<S>, topic: string, next: bigint, highWater: bigint): void {
+    if (next > (task.fetchedNext.get(topic) ?? 0n)) task.fetchedNext.set(topic, next);
+    task.highWater.set(topic, highWater);
+  }
+
+  /** Decodes a fetched record; retries transient registry errors, keeps other errors for the dead-letter topic. */
+  async #pending(topic: string, offset: bigint, message: KafkaMessage): Promise<Pending> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const input = await this.#decode(topic, message);
+        return { topic, offset, message, input, error: null, time: eventTimeOf(input.value) };
+      } catch (err) {
+        if (!isTransient(err) || this.#stopping)
+          return { topic, offset, message, input: null, error: err, time: Number.NEGATIVE_INFINITY };
+        this.#o.metrics.retries.inc({ service: this.name, reason: err instanceof ChurnError ? err.code : 'decode' });
+        this.#log.warn({ err, topic, offset: String(offset), attempt }, 'transient error while decoding; retrying');
+        await sleep(backoff(attempt));
       }
-    });
+    }
   }
 
   async #decode(topic: string, message: KafkaMessage): Promise<InputRecord> {
@@ -510,55 +657,156 @@ export class KafkaRunner<S> implements HealthSource {
     return { topic, key, value };
   }
 
-  async #processBatch(
-    task: PartitionTask<S>,
-    payload: {
-      batch: Batch;
-      resolveOffset: (offset: string) => void;
-      heartbeat: () => Promise<void>;
-      isRunning: () => boolean;
-      isStale: () => boolean;
-    },
-  ): Promise<void> {
-    const { batch } = payload;
-    const topic = batch.topic;
+  /** Whether every record of `topic` up to its high watermark is buffered or processed. */
+  #caughtUp(task: PartitionTask<S>, topic: string): boolean {
+    const high = task.highWater.get(topic);
+    return high !== undefined && (task.fetchedNext.get(topic) ?? 0n) >= high;
+  }
+
+  /** Runs the merge for a partition until it has nothing it may process; one run at a time. */
+  #drain(task: PartitionTask<S>): void {
+    if (task.draining) {
+      task.rerun = true;
+      return;
+    }
+    task.draining = true;
+    void (async () => {
+      let attempt = 0;
+      try {
+        do {
+          task.rerun = false;
+          for (;;) {
+            try {
+              if (!(await this.#withLock(task, () => this.#mergeChunk(task)))) break;
+              attempt = 0;
+            } catch (err) {
+              if (isFenced(err)) {
+                this.#log.warn({ partition: task.partition }, 'another instance took over this partition; dropping it');
+                task.revoked = true;
+                this.#tasks.delete(task.partition);
+                await this.#release(task);
+                return;
+              }
+              if (!isTransient(err) || this.#stopping || task.revoked) throw err;
+              this.#o.metrics.retries.inc({
+                service: this.name,
+                reason: err instanceof ChurnError ? err.code : 'kafka',
+              });
+              this.#log.warn({ err, partition: task.partition, attempt }, 'transient error; retrying the chunk');
+              await sleep(backoff(attempt++));
+            }
+          }
+        } while (task.rerun && !task.revoked && !this.#stopping);
+      } catch (err) {
+        this.#log.error(
+          { err, partition: task.partition },
+          'processing failed; the partition stops until the next rebalance',
+        );
+        this.#alive = false;
+      } finally {
+        task.draining = false;
+      }
+    })();
+  }
+
+  /**
+   * Picks the next records of the partition in event-time order and processes them in
+   * one transaction. Returns whether it processed any.
+   */
+  async #mergeChunk(task: PartitionTask<S>): Promise<boolean> {
+    if (!task.active || task.revoked || this.#stopping) return false;
+    const inputs = this.#o.topology.inputs;
+    const cursor = new Map<string, number>();
+    const picked: Pending[] = [];
+    while (picked.length < MAX_CHUNK) {
+      let best: Pending | undefined;
+      let bestRank = 0;
+      let waiting = false;
+      for (const topic of inputs) {
+        const rank = this.#rank.get(topic) ?? 0;
+        const buffer = task.buffers.get(topic) ?? [];
+        const head = buffer[cursor.get(topic) ?? 0];
+        if (head === undefined) {
+          if (!this.#caughtUp(task, topic)) waiting = true;
+          continue;
+        }
+        if (best === undefined || head.time < best.time || (head.time === best.time && rank < bestRank)) {
+          best = head;
+          bestRank = rank;
+        }
+      }
+      if (best === undefined) break;
+      if (waiting) {
+        // A topic has records not fetched yet that may come first: wait for them a while.
+        if (picked.length > 0) break;
+        const now = Date.now();
+        task.idleSince ??= now;
+        if (now - task.idleSince < this.#o.mergeIdleMs) {
+          if (!task.wake) {
+            task.wake = setTimeout(
+              () => {
+                task.wake = null;
+                this.#drain(task);
+              },
+              this.#o.mergeIdleMs - (now - task.idleSince),
+            );
+            task.wake.unref();
+          }
+          break;
+        }
+      } else {
+        task.idleSince = null;
+      }
+      cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
+      picked.push(best);
+    }
+    if (picked.length === 0) return false;
+    await this.#processChunk(task, picked);
+    for (const [topic, n] of cursor) {
+      const buffer = task.buffers.get(topic) ?? [];
+      buffer.splice(0, n);
+      if (task.paused.has(topic) && buffer.length < MAX_BUFFERED / 2) {
+        task.paused.delete(topic);
+        this.#consumer?.resume([{ topic, partitions: [task.partition] }]);
+      }
+    }
+    return true;
+  }
+
+  /** Processes picked records (and the clock steps they pass) in one transaction, then moves state on. */
+  async #processChunk(task: PartitionTask<S>, picked: readonly Pending[]): Promise<void> {
     const { topology, metrics, serde } = this.#o;
     const service = this.name;
-    const pending = new Map<string, S | undefined>();
-    const out = new Map<string, Message[]>();
-    const counted: OutputRecord[] = [];
-    const latencies: number[] = [];
-    const push = (t: string, m: Message) => {
-      const list = out.get(t);
-      if (list) list.push(m);
-      else out.set(t, [m]);
-    };
-    const expected = task.nextOffset.get(topic);
-    let last: string | null = null;
-    let processed = 0;
-    let decodeSeconds = 0;
+    const work = new Work<S>(task.store, task.clock);
+    const last = new Map<string, bigint>();
     let processSeconds = 0;
     let encodeSeconds = 0;
 
-    for (const message of batch.messages) {
-      if (expected !== undefined && BigInt(message.offset) < expected) {
-        last = message.offset; // processed and committed by this partition's previous owner
+    for (const item of picked) {
+      last.set(item.topic, item.offset);
+      const source = {
+        topic: item.topic,
+        partition: task.partition,
+        offset: String(item.offset),
+        key: item.message.key,
+        value: item.message.value,
+        headers: item.message.headers as IHeaders,
+      };
+      if (item.input === null) {
+        this.#deadLetter(work, source, item.error, 1);
         continue;
       }
-      if (!payload.isRunning() || payload.isStale()) break;
+      const input = item.input;
+      if (topology.tick) await this.#passMidnights(work, item.time);
       let attempts = 0;
-      let t0 = performance.now();
       try {
-        const input = await this.#decode(topic, message);
         const t1 = performance.now();
-        decodeSeconds += (t1 - t0) / 1000;
-        const previous = pending.has(input.key) ? pending.get(input.key) : task.store.get(input.key);
+        const previous = work.stateOf(input.key);
         let result: ReturnType<Topology<S>['process']> | null = null;
-
         while (result === null) {
           attempts++;
           try {
-            result = topology.process(input, previous, eventTimeOf(input.value));
+            result = topology.process(input, previous, item.time);
           } catch (err) {
             if (isProgrammerError(err) || attempts >= this.#o.maxAttempts) throw err;
           }
@@ -566,69 +814,120 @@ export class KafkaRunner<S> implements HealthSource {
         const t2 = performance.now();
         processSeconds += (t2 - t1) / 1000;
         const encoded: Array<[string, Message]> = [];
-        for (const record of result.emit) {
-          const value = await serde.encode(record.topic, record.value);
-          encoded.push([record.topic, { key: record.key, value }]);
-        }
+        for (const record of result.emit)
+          encoded.push([record.topic, { key: record.key, value: await serde.encode(record.topic, record.value) }]);
         encodeSeconds += (performance.now() - t2) / 1000;
-        for (const [t, m] of encoded) push(t, m);
+        for (const [t, m] of encoded) work.push(t, m);
         for (const record of result.emit) {
-          counted.push(record);
-          if (record.topic === 'churn.decisions.v1') latencies.push(eventTimeOf(input.value));
+          work.counted.push(record);
+          if (record.topic === 'churn.decisions.v1') work.latencies.push(item.time);
         }
-        if (result.state !== previous) pending.set(input.key, result.state);
-        metrics.eventsConsumed.inc({ service, topic });
+        if (result.state !== previous) work.pending.set(input.key, result.state);
+        metrics.eventsConsumed.inc({ service, topic: item.topic });
       } catch (err) {
         if (isTransient(err)) throw err;
-        attempts = Math.max(attempts, 1);
-        const dead = deadLetterOf(
-          {
-            topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers: message.headers as IHeaders,
-          },
-          err,
-          service,
-          attempts,
-          new Date(this.#o.clock()),
-        );
-        push(dead.topic, dead.message);
-        const { kind, code } = classify(err);
-        metrics.deadLetters.inc({ service, topic, reason: code });
-        this.#log.warn(
-          {
-            topic,
-            partition: batch.partition,
-            offset: message.offset,
-            kind,
-            code,
-            attempts,
-            error: (err as Error).message,
-          },
-          'record sent to the dead-letter topic',
-        );
-        t0 = performance.now();
+        this.#deadLetter(work, source, err, Math.max(attempts, 1));
       }
-      last = message.offset;
-      processed++;
-      if (processed % 500 === 0) await payload.heartbeat();
     }
-    if (last === null) return;
 
-    // State changes go to the changelog partition of this input partition.
-    for (const [key, state] of pending) {
-      push(this.changelog, {
+    // State changes (and the clock) go to the changelog partition of this input partition.
+    for (const [key, state] of work.pending) {
+      work.push(this.changelog, {
         key,
         value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
         partition: task.partition,
       });
     }
-    const next = (BigInt(last) + 1n).toString();
-    const topicMessages: TopicMessages[] = [...out].map(([t, messages]) => ({ topic: t, messages }));
+    if (work.clock !== task.clock && work.clock !== null) {
+      work.push(this.changelog, {
+        key: CLOCK_KEY,
+        value: Buffer.from(JSON.stringify({ at: work.clock })),
+        partition: task.partition,
+      });
+    }
+    const offsets = [...last].map(([topic, offset]) => ({
+      topic,
+      partitions: [{ partition: task.partition, offset: (offset + 1n).toString() }],
+    }));
     const commitStarted = performance.now();
+    await this.#commit(task, work, offsets);
+    const committedAt = this.#o.clock();
+    metrics.processingDuration.observe({ service, stage: 'commit' }, (performance.now() - commitStarted) / 1000);
+    metrics.processingDuration.observe({ service, stage: 'process' }, processSeconds);
+    metrics.processingDuration.observe({ service, stage: 'encode' }, encodeSeconds);
+
+    // Only now, with the transaction committed, do the in-memory state and positions move on.
+    this.#apply(task, work);
+    for (const [topic, offset] of last) task.nextOffset.set(topic, offset + 1n);
+    for (const occurredAt of work.latencies)
+      metrics.decisionLatency.observe(Math.max(0, committedAt - occurredAt) / 1000);
+    for (const topic of this.#o.topology.inputs) {
+      const high = task.highWater.get(topic);
+      const next = task.nextOffset.get(topic);
+      if (high !== undefined && next !== undefined) {
+        metrics.consumerLag.set(
+          { service, topic, partition: String(task.partition) },
+          Math.max(0, Number(high - next)),
+        );
+      }
+    }
+  }
+
+  #deadLetter(work: Work<S>, source: Parameters<typeof deadLetterOf>[0], error: unknown, attempts: number): void {
+    const dead = deadLetterOf(source, error, this.name, attempts, new Date(this.#o.clock()));
+    work.push(dead.topic, dead.message);
+    const { kind, code } = classify(error);
+    this.#o.metrics.deadLetters.inc({ service: this.name, topic: source.topic, reason: code });
+    this.#log.warn(
+      {
+        topic: source.topic,
+        partition: source.partition,
+        offset: source.offset,
+        kind,
+        code,
+        attempts,
+        error: (error as Error).message,
+      },
+      'record sent to the dead-letter topic',
+    );
+  }
+
+  /** Runs the clock step at every midnight between the partition's clock and `time`. */
+  async #passMidnights(work: Work<S>, time: number): Promise<void> {
+    if (!Number.isFinite(time)) return;
+    const midnight = Math.floor(time / DAY_MS) * DAY_MS;
+    if (work.clock === null) {
+      work.clock = midnight;
+      return;
+    }
+    while (work.clock < midnight) {
+      work.clock += DAY_MS;
+      await this.#tickInto(work, work.clock);
+    }
+  }
+
+  async #tickInto(work: Work<S>, at: number): Promise<void> {
+    const tick = this.#o.topology.tick as NonNullable<Topology<S>['tick']>;
+    for (const key of work.keys()) {
+      const state = work.stateOf(key);
+      if (state === undefined) continue;
+      const result = tick(key, state, at);
+      for (const record of result.emit) {
+        work.push(record.topic, { key: record.key, value: await this.#o.serde.encode(record.topic, record.value) });
+        work.counted.push(record);
+      }
+      if (result.state !== state) work.pending.set(key, result.state);
+    }
+  }
+
+  async #commit(
+    task: PartitionTask<S>,
+    work: Work<S>,
+    offsets: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>,
+  ): Promise<void> {
+    const { metrics } = this.#o;
+    const service = this.name;
+    const topicMessages: TopicMessages[] = [...work.out].map(([topic, messages]) => ({ topic, messages }));
     if (this.#o.guarantee === 'exactly_once') {
       const producer = task.producer;
       if (!producer)
@@ -636,10 +935,7 @@ export class KafkaRunner<S> implements HealthSource {
       const txn = await producer.transaction();
       try {
         if (topicMessages.length > 0) await txn.sendBatch({ topicMessages, acks: -1 });
-        await txn.sendOffsets({
-          consumerGroupId: this.name,
-          topics: [{ topic, partitions: [{ partition: batch.partition, offset: next }] }],
-        });
+        if (offsets.length > 0) await txn.sendOffsets({ consumerGroupId: this.groupId, topics: offsets });
         await txn.commit();
         metrics.transactions.inc({ service, result: 'committed' });
       } catch (err) {
@@ -655,47 +951,91 @@ export class KafkaRunner<S> implements HealthSource {
       const changelog = topicMessages.filter((t) => t.topic === this.changelog);
       if (outputs.length > 0) await producer.sendBatch({ topicMessages: outputs, acks: -1 });
       if (changelog.length > 0) await producer.sendBatch({ topicMessages: changelog, acks: -1 });
-      await (this.#consumer as Consumer).commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+      if (offsets.length > 0) {
+        await (this.#consumer as Consumer).commitOffsets(
+          offsets.flatMap((o) =>
+            o.partitions.map((p) => ({ topic: o.topic, partition: p.partition, offset: p.offset })),
+          ),
+        );
+      }
     }
-    const committedAt = this.#o.clock();
-    metrics.processingDuration.observe({ service, stage: 'commit' }, (performance.now() - commitStarted) / 1000);
-    metrics.processingDuration.observe({ service, stage: 'decode' }, decodeSeconds);
-    metrics.processingDuration.observe({ service, stage: 'process' }, processSeconds);
-    metrics.processingDuration.observe({ service, stage: 'encode' }, encodeSeconds);
+  }
 
-    // Only now, with the transaction committed, does the in-memory state move on.
-    for (const [key, state] of pending) {
+  #apply(task: PartitionTask<S>, work: Work<S>): void {
+    for (const [key, state] of work.pending) {
       if (state === undefined) task.store.delete(key);
       else task.store.set(key, state);
     }
-    task.nextOffset.set(topic, BigInt(next));
-    payload.resolveOffset(last);
-    for (const [t, messages] of out) {
-      if (t !== this.changelog) metrics.eventsProduced.inc({ service, topic: t }, messages.length);
+    task.clock = work.clock;
+    for (const [topic, messages] of work.out) {
+      if (topic !== this.changelog) this.#o.metrics.eventsProduced.inc({ service: this.name, topic }, messages.length);
     }
-    for (const record of counted) metrics.countOutput(record.topic, record.value);
-    for (const occurredAt of latencies) metrics.decisionLatency.observe(Math.max(0, committedAt - occurredAt) / 1000);
-    metrics.consumerLag.set(
-      { service, topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))),
-    );
+    for (const record of work.counted) this.#o.metrics.countOutput(record.topic, record.value);
     this.#refreshStateGauge();
   }
 
   // ---------------------------------------------------------------- clock
 
   /**
-   * Runs the topology's clock step at `at` over every key of every active partition,
-   * each partition in its own transaction (exactly-once). Public for tests and replays.
+   * Runs the topology's clock step once at `at` over every key of every active
+   * partition, without moving the partitions' clocks. For tests and operators.
    */
   async tickAll(at: number): Promise<number> {
-    const { topology } = this.#o;
-    if (!topology.tick || this.#stopping) return 0;
+    return this.#clockStep(async (work) => {
+      await this.#tickInto(work, at);
+    });
+  }
+
+  /**
+   * Moves every active partition's clock on to `at`: the clock step runs at each
+   * midnight UTC up to it, as if records had arrived. The wall-clock interval calls it
+   * for partitions that have caught up with their inputs; a replay's `--until` is the
+   * same move.
+   */
+  async advanceClock(at: number, onlyCaughtUp = false): Promise<number> {
+    return this.#clockStep(async (work, task) => {
+      if (
+        onlyCaughtUp &&
+        !this.#o.topology.inputs.every((t) => this.#caughtUp(task, t) && (task.buffers.get(t)?.length ?? 0) === 0)
+      )
+        return;
+      if (work.clock === null) return;
+      const midnight = Math.floor(at / DAY_MS) * DAY_MS;
+      while (work.clock < midnight) {
+        work.clock += DAY_MS;
+        await this.#tickInto(work, work.clock);
+      }
+    });
+  }
+
+  async #clockStep(step: (work: Work<S>, task: PartitionTask<S>) => Promise<void>): Promise<number> {
+    if (!this.#o.topology.tick || this.#stopping) return 0;
     let emitted = 0;
     for (const task of [...this.#tasks.values()]) {
       if (!task.active || task.revoked) continue;
       try {
-        emitted += await this.#withLock(task, () => this.#tickPartition(task, at));
+        emitted += await this.#withLock(task, async () => {
+          const work = new Work<S>(task.store, task.clock);
+          await step(work, task);
+          if (work.pending.size === 0 && work.out.size === 0 && work.clock === task.clock) return 0;
+          for (const [key, state] of work.pending) {
+            work.push(this.changelog, {
+              key,
+              value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
+              partition: task.partition,
+            });
+          }
+          if (work.clock !== task.clock && work.clock !== null) {
+            work.push(this.changelog, {
+              key: CLOCK_KEY,
+              value: Buffer.from(JSON.stringify({ at: work.clock })),
+              partition: task.partition,
+            });
+          }
+          await this.#commit(task, work, []);
+          this.#apply(task, work);
+          return work.counted.length;
+        });
       } catch (err) {
         if (isFenced(err)) continue;
         this.#log.warn({ err, partition: task.partition }, 'clock step failed; it runs again at the next interval');
@@ -703,57 +1043,36 @@ export class KafkaRunner<S> implements HealthSource {
     }
     return emitted;
   }
+}
 
-  async #tickPartition(task: PartitionTask<S>, at: number): Promise<number> {
-    const tick = this.#o.topology.tick as NonNullable<Topology<S>['tick']>;
-    const pending = new Map<string, S | undefined>();
-    const messages: Array<{ topic: string; message: Message }> = [];
-    const counted: OutputRecord[] = [];
-    for (const [key, state] of task.store) {
-      const result = tick(key, state, at);
-      for (const record of result.emit) {
-        messages.push({
-          topic: record.topic,
-          message: { key: record.key, value: await this.#o.serde.encode(record.topic, record.value) },
-        });
-        counted.push(record);
-      }
-      if (result.state !== state) pending.set(key, result.state);
-    }
-    if (pending.size === 0 && messages.length === 0) return 0;
-    for (const [key, state] of pending) {
-      messages.push({
-        topic: this.changelog,
-        message: {
-          key,
-          value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
-          partition: task.partition,
-        },
-      });
-    }
-    const byTopic = new Map<string, Message[]>();
-    for (const { topic, message } of messages) byTopic.set(topic, [...(byTopic.get(topic) ?? []), message]);
-    const topicMessages = [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
-    if (this.#o.guarantee === 'exactly_once') {
-      const txn = await (task.producer as Producer).transaction();
-      try {
-        await txn.sendBatch({ topicMessages, acks: -1 });
-        await txn.commit();
-      } catch (err) {
-        await txn.abort().catch(() => {});
-        throw err;
-      }
-    } else {
-      await (this.#producer as Producer).sendBatch({ topicMessages, acks: -1 });
-    }
-    for (const [key, state] of pending) {
-      if (state === undefined) task.store.delete(key);
-      else task.store.set(key, state);
-    }
-    for (const record of counted) {
-      this.#o.metrics.eventsProduced.inc({ service: this.name, topic: record.topic });
-      this.#o.metrics.countOutput(record.topic, record.value);
-    }
-    return counted.length;
+/** What one transaction will write: outputs per topic, state changes, the clock. */
+class Work<S> {
+  readonly out = new Map<string, Message[]>();
+  readonly pending = new Map<string, S | undefined>();
+  readonly counted: OutputRecord[] = [];
+  readonly latencies: number[] = [];
+  readonly #store: Map<string, S>;
+  clock: number | null;
+
+  constructor(store: Map<string, S>, clock: number | null) {
+    this.#store = store;
+    this.clock = clock;
+  }
+
+  push(topic: string, message: Message): void {
+    const list = this.out.get(topic);
+    if (list) list.push(message);
+    else this.out.set(topic, [message]);
+  }
+
+  stateOf(key: string): S | undefined {
+    return this.pending.has(key) ? this.pending.get(key) : this.#store.get(key);
+  }
+
+  /** Every key with state: the store's, then the ones this transaction adds. */
+  keys(): string[] {
+    const keys = [...this.#store.keys()];
+    for (const key of this.pending.keys()) if (!this.#store.has(key)) keys.push(key);
+    return keys;
   }
 }

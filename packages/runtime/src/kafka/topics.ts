@@ -41,10 +41,36 @@ export async function ensureTopics(
       : [],
   }));
   try {
-    await admin.createTopics({ topics, waitForLeaders: true });
+    await admin.createTopics({ topics, waitForLeaders: false });
   } catch (err) {
     // Another instance may have created them at the same moment.
     if (!/already exists/i.test((err as Error).message)) throw err;
   }
+  await waitForLeaders(
+    admin,
+    missing.map((s) => s.topic),
+  );
   return missing.map((s) => s.topic);
+}
+
+/**
+ * Waits until every partition of the topics has a leader. Right after creation the
+ * broker may still answer that it does not host a partition; that is asked again.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (
+        metadata.length === topics.length &&
+        metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+      )
+        return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

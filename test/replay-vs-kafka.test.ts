@@ -1,0 +1,124 @@
+/**
+ * One set of processors, two runners: the same input file through `churnctl replay`
+ * (in-process) and through Kafka gives the same outputs, ids included.
+ *
+ * The Kafka runner merges a partition's input topics in event-time order and runs the
+ * clock step at every midnight its records cross, as the replay does over the file.
+ * The file is on its topics before the services read it (a backlog): a topic's
+ * watermark then tells the merge whether anything may still come first.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allTopologies, generatePopulation, replay } from '@churn/cli';
+import type { OutputRecord, RunningService, Topology } from '@churn/runtime';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
+import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
+
+const DAY = 86_400_000;
+/** Whether every service has processed its inputs; says where the first that has not stands. */
+function caughtUp(services: RunningService[]): boolean {
+  const behind = services.find((s) => s.runners[0]?.isCaughtUp() !== true);
+  if (behind)
+    lastBehind = `${behind.runners[0]?.name}: ${JSON.stringify(behind.runners[0]?.positions().filter((p) => p.fetched !== p.high || p.buffered > 0))}`;
+  return behind === undefined;
+}
+let lastBehind = '';
+
+const COMPARED = [
+  'churn.customer-value.v1',
+  'churn.decisions.v1',
+  'contact-center.tasks.v1',
+  'churn.alerts.v1',
+] as const;
+
+describe('replay and Kafka give the same outputs', () => {
+  const stops: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    if (lastBehind) console.log(`last service behind: ${lastBehind}`);
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('for a generated population of 60 customers over 14 months', { timeout: 300_000 }, async () => {
+    const policy = testPolicy();
+    // Per-customer services only: a reason's structural count spans customers, and on a
+    // shared broker earlier tests' cancellations count too.
+    const topologies = allTopologies(policy).filter(
+      (t) => !t.name.startsWith('churn-structural'),
+    ) as Topology<unknown>[];
+    const start = () => Promise.all(topologies.map((t) => startTestService(t.name, [t])));
+    const stopAll = async (services: RunningService[]) => {
+      for (const s of services) await s.stop();
+    };
+
+    // A partition's clock only moves forward: on a broker earlier tests fed, the file's
+    // time must start after every clock.
+    let services = await start();
+    for (const s of services) await ready(s);
+    await eventually('the services to catch up', () => caughtUp(services), 120_000);
+    const latest = Math.max(
+      0,
+      ...services.flatMap((s) => [...(s.runners[0]?.clocks().values() ?? [])].map((c) => c ?? 0)),
+    );
+    await stopAll(services);
+    const startAt = Math.max(Date.UTC(2025, 0, 1), Math.ceil((latest + 4 * 365 * DAY) / DAY) * DAY);
+
+    const prefix = `rk${crypto.randomUUID().slice(0, 6)}-`;
+    const events = generatePopulation({ customers: 60, months: 14, seed: 7, idPrefix: prefix, start: startAt });
+    const dir = mkdtempSync(join(tmpdir(), 'churn-replay-'));
+    const file = join(dir, 'input.jsonl');
+    writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+
+    // The oracle: the in-process replay of the whole file.
+    const oracle: OutputRecord[] = [];
+    const result = await replay(
+      file,
+      { policy },
+      (r) => void oracle.push(r),
+      () => {},
+    );
+    expect(result.deadLetters).toEqual([]);
+    const expected = oracle.filter((r) => (COMPARED as readonly string[]).includes(r.topic));
+    const count = (topic: string) => expected.filter((r) => r.topic === topic).length;
+    expect(count('churn.decisions.v1')).toBeGreaterThan(5);
+    expect(count('contact-center.tasks.v1')).toBeGreaterThan(20);
+    const lastMidnight =
+      Math.floor(Math.max(...events.map((e) => (e.value as { occurredAt: number }).occurredAt)) / DAY) * DAY;
+
+    // The same file onto Kafka, in file order, while no service reads.
+    const { kafka, producer } = await connectWithTopics();
+    stops.push(() => producer.disconnect());
+    const serde = testSerde();
+    for (let i = 0; i < events.length; i += 500) {
+      const slice = events.slice(i, i + 500);
+      const messages = await Promise.all(
+        slice.map(async (e) => ({ topic: e.topic, key: e.key, value: await serde.encode(e.topic, e.value) })),
+      );
+      for (const m of messages) await producer.send({ topic: m.topic, messages: [{ key: m.key, value: m.value }] });
+    }
+
+    const collector = await new Collector(kafka).start([...COMPARED]);
+    stops.push(() => collector.stop());
+    services = await start();
+    stops.push(() => stopAll(services));
+    for (const s of services) await ready(s);
+    await eventually('the services to catch up with the file', () => caughtUp(services), 180_000);
+    // The replay's clock ends at the file's last midnight; take every partition there.
+    for (const s of services) await s.runners[0]?.advanceClock(lastMidnight);
+
+    const ours = (r: { key: string | null }) => r.key?.startsWith(prefix) === true;
+    await collector.waitFor(
+      `${expected.length} outputs`,
+      () => COMPARED.reduce((n, t) => n + collector.of(t, ours).length, 0) >= expected.length,
+      120_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // nothing more may arrive
+
+    const canonical = (records: Array<{ topic: string; value: unknown }>) =>
+      records.map((r) => JSON.stringify({ topic: r.topic, value: r.value })).sort();
+    const actual = COMPARED.flatMap((t) => collector.of(t, ours).map((r) => ({ topic: t, value: r.value })));
+    for (const topic of COMPARED) expect(actual.filter((r) => r.topic === topic).length, topic).toBe(count(topic));
+    expect(canonical(actual)).toEqual(canonical(expected));
+  });
+});
