@@ -51,8 +51,10 @@ export const kafkaServiceEnv = {
   MAX_PROCESSING_ATTEMPTS: int(1, 100).default(3),
   /** Upper bound for a graceful shutdown before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),
-  /** Wall-clock interval of the follow-up program's clock; 0 turns it off. */
+  /** How often a caught-up partition's clock is moved on to the wall clock; 0 turns it off. */
   TICK_INTERVAL_MS: int(0, 86_400_000).default(60_000),
+  /** How long the event-time merge waits for an input whose next records are not fetched yet. */
+  MERGE_IDLE_MS: int(0, 600_000).default(2_000),
   METRICS_PORT: int(0, 65535).default(9464),
   METRICS_HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

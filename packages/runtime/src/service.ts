@@ -64,6 +64,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         maxRecordBytes: config.MAX_RECORD_BYTES,
         maxAttempts: config.MAX_PROCESSING_ATTEMPTS,
         tickIntervalMs: config.TICK_INTERVAL_MS,
+        mergeIdleMs: config.MERGE_IDLE_MS,
       }),
   );
   const ops = await startOpsServer({
