@@ -65,8 +65,15 @@ describe('the pipeline on Kafka', () => {
     await joined(1, h, (state) => (state as DecisionsState | undefined)?.own?.value);
     await send('customer.cancellations.v1', h.customerId, aCancellationOf(h, overrides));
     await collector.waitFor(`decision for ${h.customerId}`, () => decisionOf(h).length > 0);
-    // Tasks and alerts are written in the same transaction as the decision.
-    return decisionOf(h)[0] as ChurnDecision;
+    // Tasks and alerts are committed with the decision, but the reader sees each topic
+    // on its own: wait until the decision's tasks and alerts are all read.
+    const decision = decisionOf(h)[0] as ChurnDecision;
+    const expectedAlerts = decision.value.tier === 'A' || !decision.value.paybackReached ? 1 : 0;
+    await collector.waitFor(
+      `tasks and alerts of ${h.customerId}`,
+      () => tasksOf(h).length > 0 && alertsOf(h).length >= expectedAlerts,
+    );
+    return decision;
   };
 
   beforeAll(async () => {
@@ -214,6 +221,7 @@ describe('the pipeline on Kafka', () => {
     };
     await send('billing.invoices.v1', h.customerId, overdue);
     await collector.waitFor('the payment follow-up', () => tasksOf(h).some((t) => t.kind === 'PAYMENT_FOLLOW_UP'));
+    await collector.waitFor('the payment-risk alert', () => alertsOf(h).some((a) => a.kind === 'PAYMENT_RISK'));
     expect(alertsOf(h)).toContainEqual(expect.objectContaining({ kind: 'PAYMENT_RISK' }));
   });
 
