@@ -830,21 +830,7 @@ export class KafkaRunner<S> implements HealthSource {
       }
     }
 
-    // State changes (and the clock) go to the changelog partition of this input partition.
-    for (const [key, state] of work.pending) {
-      work.push(this.changelog, {
-        key,
-        value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
-        partition: task.partition,
-      });
-    }
-    if (work.clock !== task.clock && work.clock !== null) {
-      work.push(this.changelog, {
-        key: CLOCK_KEY,
-        value: Buffer.from(JSON.stringify({ at: work.clock })),
-        partition: task.partition,
-      });
-    }
+    this.#stageChangelog(task, work);
     const offsets = [...last].map(([topic, offset]) => ({
       topic,
       partitions: [{ partition: task.partition, offset: (offset + 1n).toString() }],
@@ -870,6 +856,24 @@ export class KafkaRunner<S> implements HealthSource {
           Math.max(0, Number(high - next)),
         );
       }
+    }
+  }
+
+  /** State changes (and the clock) go to the changelog partition of the input partition. */
+  #stageChangelog(task: PartitionTask<S>, work: Work<S>): void {
+    for (const [key, state] of work.pending) {
+      work.push(this.changelog, {
+        key,
+        value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
+        partition: task.partition,
+      });
+    }
+    if (work.clock !== task.clock && work.clock !== null) {
+      work.push(this.changelog, {
+        key: CLOCK_KEY,
+        value: Buffer.from(JSON.stringify({ at: work.clock })),
+        partition: task.partition,
+      });
     }
   }
 
@@ -1018,20 +1022,7 @@ export class KafkaRunner<S> implements HealthSource {
           const work = new Work<S>(task.store, task.clock);
           await step(work, task);
           if (work.pending.size === 0 && work.out.size === 0 && work.clock === task.clock) return 0;
-          for (const [key, state] of work.pending) {
-            work.push(this.changelog, {
-              key,
-              value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
-              partition: task.partition,
-            });
-          }
-          if (work.clock !== task.clock && work.clock !== null) {
-            work.push(this.changelog, {
-              key: CLOCK_KEY,
-              value: Buffer.from(JSON.stringify({ at: work.clock })),
-              partition: task.partition,
-            });
-          }
+          this.#stageChangelog(task, work);
           await this.#commit(task, work, []);
           this.#apply(task, work);
           return work.counted.length;
