@@ -341,44 +341,21 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
                 ['late', 50],
                 ['written_off', 50],
               ] as const);
+      const follow = (at: number, status: InvoiceEvent['status'], extra: Partial<InvoiceEvent> = {}) =>
+        add('billing.invoices.v1', c.id, at, { ...base, eventId: rng.uuid(), occurredAt: at, status, ...extra });
       if (fate === 'paid') {
         const paidAt = issuedAt + rng.int(3, 29) * DAY;
-        add('billing.invoices.v1', c.id, paidAt, {
-          ...base,
-          eventId: rng.uuid(),
-          occurredAt: paidAt,
-          status: 'PAID',
-          paidAt,
-        });
+        follow(paidAt, 'PAID', { paidAt });
       } else if (fate === 'credited') {
-        const at = issuedAt + rng.int(5, 20) * DAY;
-        add('billing.invoices.v1', c.id, at, {
-          ...base,
-          eventId: rng.uuid(),
-          occurredAt: at,
-          status: 'CREDITED',
-          costToServe: null,
-        });
+        follow(issuedAt + rng.int(5, 20) * DAY, 'CREDITED', { costToServe: null });
       } else {
         const overdueAt = base.dueAt + DAY;
-        add('billing.invoices.v1', c.id, overdueAt, {
-          ...base,
-          eventId: rng.uuid(),
-          occurredAt: overdueAt,
-          status: 'OVERDUE',
-        });
+        follow(overdueAt, 'OVERDUE');
         if (fate === 'late') {
           const paidAt = overdueAt + rng.int(5, 40) * DAY;
-          add('billing.invoices.v1', c.id, paidAt, {
-            ...base,
-            eventId: rng.uuid(),
-            occurredAt: paidAt,
-            status: 'PAID',
-            paidAt,
-          });
+          follow(paidAt, 'PAID', { paidAt });
         } else {
-          const at = overdueAt + 90 * DAY;
-          add('billing.invoices.v1', c.id, at, { ...base, eventId: rng.uuid(), occurredAt: at, status: 'WRITTEN_OFF' });
+          follow(overdueAt + 90 * DAY, 'WRITTEN_OFF');
         }
       }
     }
