@@ -5,7 +5,8 @@
  * The Kafka runner merges a partition's input topics in event-time order and runs the
  * clock step at every midnight its records cross, as the replay does over the file.
  * The file is on its topics before the services read it (a backlog): a topic's
- * watermark then tells the merge whether anything may still come first.
+ * watermark then tells the merge whether anything may still come first. The merge may
+ * wait long here, so that a slow fetch on a loaded machine cannot reorder the backlog.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +48,7 @@ describe('replay and Kafka give the same outputs', () => {
     const topologies = allTopologies(policy).filter(
       (t) => !t.name.startsWith('churn-structural'),
     ) as Topology<unknown>[];
-    const start = () => Promise.all(topologies.map((t) => startTestService(t.name, [t])));
+    const start = () => Promise.all(topologies.map((t) => startTestService(t.name, [t], { MERGE_IDLE_MS: '30000' })));
     const stopAll = async (services: RunningService[]) => {
       for (const s of services) await s.stop();
     };
