@@ -157,7 +157,11 @@ export class Collector {
         );
         let value: unknown = null;
         if (!topic.endsWith('.dlq') && !topic.endsWith('-changelog')) {
-          value = (await serde.decode(topic as never, message.value)).value;
+          // Input topics may hold bad records on purpose; those are kept undecoded.
+          value = await serde.decode(topic, message.value).then(
+            (decoded) => decoded.value,
+            () => null,
+          );
         }
         this.records.push({
           topic,

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { isTopicName } from '@churn/contracts';
 import { loadPolicy } from '@churn/domain';
 import { ConfigError, DEFAULT_POLICY_FILE, kafkaServiceEnv, parseConfig, readJsonFile } from '@churn/runtime';
+import { inspectDeadLetters, replayDeadLetters } from './dlq.ts';
 import { generatePopulation } from './generate.ts';
 import { produceFile, tailTopic } from './kafka-io.ts';
 import { formatLine } from './offline.ts';
@@ -36,10 +37,21 @@ Usage:
       Prints decoded records of TOPIC from the beginning as offline-form lines
       (read_committed) until N records or MS milliseconds without one (default 3000).
 
+  churnctl dlq inspect --topic TOPIC.dlq [--max N] [--idle-ms MS]
+      Lists the dead letters of a dead-letter topic, one JSON line each: where the
+      record came from (topic, partition, offset), the error kind, code and message,
+      the service, when and after how many attempts. Then a count by code.
+
+  churnctl dlq replay --topic TOPIC.dlq [--code CODE] [--service NAME] [--rekey] [--dry-run]
+      Puts dead letters back on their source topic once the cause is fixed: original
+      value and headers, under the original key or, with --rekey, the customerId the
+      record carries. Remembers what it replayed (a consumer group per dead-letter
+      topic), so a second run does not send the same dead letter again.
+
   churnctl help
       This text.
 
-Environment for produce and tail: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, and optionally
+Environment for produce, tail and dlq: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, and optionally
 KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*, SCHEMA_REGISTRY_USERNAME/PASSWORD.
 `;
 
@@ -67,7 +79,9 @@ function kafkaConfig() {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...afterCommand] = argv;
+  const sub = command === 'dlq' ? afterCommand[0] : undefined;
+  const rest = command === 'dlq' ? afterCommand.slice(1) : afterCommand;
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -83,6 +97,10 @@ async function main(argv: string[]): Promise<number> {
       topic: { type: 'string' },
       max: { type: 'string' },
       'idle-ms': { type: 'string' },
+      code: { type: 'string' },
+      service: { type: 'string' },
+      rekey: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -156,6 +174,42 @@ async function main(argv: string[]): Promise<number> {
       });
       process.stderr.write(`tail: ${count} records from ${topic}\n`);
       return 0;
+    }
+    case 'dlq': {
+      const topic = need(values.topic, '--topic');
+      if (!topic.endsWith('.dlq'))
+        throw new UsageError(`--topic must be a dead-letter topic (<topic>.dlq), got ${topic}`);
+      const idleMs = values['idle-ms'] ? positiveInt(values['idle-ms'], '--idle-ms') : 3000;
+      if (sub === 'inspect') {
+        const letters = await inspectDeadLetters(kafkaConfig(), topic, {
+          max: values.max ? positiveInt(values.max, '--max') : undefined,
+          idleMs,
+        });
+        for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
+        const byCode = new Map<string, number>();
+        for (const l of letters) byCode.set(l.code, (byCode.get(l.code) ?? 0) + 1);
+        process.stderr.write(`dlq: ${letters.length} dead letters in ${topic}\n`);
+        for (const [code, n] of byCode) process.stderr.write(`  ${code.padEnd(28)} ${n}\n`);
+        return 0;
+      }
+      if (sub === 'replay') {
+        const report = await replayDeadLetters(
+          kafkaConfig(),
+          topic,
+          { code: values.code, service: values.service, rekey: values.rekey, dryRun: values['dry-run'] },
+          idleMs,
+        );
+        for (const l of report.replayed) {
+          process.stderr.write(
+            `dlq: ${values['dry-run'] ? 'would replay' : 'replayed'} ${l.sourceTopic}/${l.sourcePartition}/${l.sourceOffset} (${l.code})\n`,
+          );
+        }
+        process.stderr.write(
+          `dlq: ${report.replayed.length} ${values['dry-run'] ? 'would be ' : ''}replayed, ${report.skipped.length} skipped\n`,
+        );
+        return 0;
+      }
+      throw new UsageError('dlq takes inspect or replay');
     }
     default:
       throw new UsageError(`unknown command ${command}`);
