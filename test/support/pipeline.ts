@@ -7,6 +7,7 @@ import { loadPolicy, type Policy } from '@churn/domain';
 import {
   DEFAULT_POLICY_FILE,
   kafkaServiceEnv,
+  type Logger,
   parseConfig,
   type RunningService,
   readJsonFile,
@@ -23,6 +24,7 @@ export async function startTestService(
   name: string,
   topologies: readonly Topology<unknown>[],
   env: Record<string, string> = {},
+  logger?: Logger,
 ): Promise<RunningService> {
   const config = parseConfig(kafkaServiceEnv, {
     KAFKA_BROKERS: inject('kafkaBrokers'),
@@ -33,7 +35,7 @@ export async function startTestService(
     LOG_LEVEL: 'warn',
     ...env,
   });
-  return startService({ name, topologies, config, handleSignals: false });
+  return startService({ name, topologies, config, handleSignals: false, ...(logger ? { logger } : {}) });
 }
 
 /** Polls `probe` until it returns true, or fails with `what` after `timeoutMs`. */

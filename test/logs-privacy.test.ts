@@ -1,0 +1,104 @@
+/**
+ * Logs never carry personal data or secrets: a run with bad records, dead letters and
+ * a registry password, its every log line read back and searched.
+ */
+import { Writable } from 'node:stream';
+import { aSurveyResult, aTaskOutcome } from '@churn/contracts/testing';
+import { createLogger, type RunningService } from '@churn/runtime';
+import { decisionsTopology } from '@churn/service-decisions';
+import { signalsTopology } from '@churn/service-signals';
+import { afterAll, describe, expect, it } from 'vitest';
+import { aCancellationOf, aCustomerHistory } from './support/customers.ts';
+import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
+import { ready, startTestService, testPolicy } from './support/pipeline.ts';
+
+describe('logs', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('carry no free text from records and no secrets, dead letters included', { timeout: 120_000 }, async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const secret = `registry-secret-${crypto.randomUUID()}`;
+    const privateText = `PRIVATE-${crypto.randomUUID()}`;
+    const env = { LOG_LEVEL: 'debug', SCHEMA_REGISTRY_USERNAME: 'churn', SCHEMA_REGISTRY_PASSWORD: secret };
+    const policy = testPolicy();
+    const services: RunningService[] = [
+      await startTestService(
+        'churn-decisions',
+        [decisionsTopology(policy)],
+        env,
+        createLogger({ service: 'churn-decisions', level: 'debug', destination: sink }),
+      ),
+      await startTestService(
+        'churn-signals',
+        [signalsTopology(policy)],
+        env,
+        createLogger({ service: 'churn-signals', level: 'debug', destination: sink }),
+      ),
+    ];
+    for (const s of services) cleanups.push(() => s.stop());
+    for (const s of services) await ready(s);
+    // The service's own configuration, logged by mistake, shows no password either.
+    services[0]?.logger.info(
+      { config: { SCHEMA_REGISTRY_PASSWORD: secret }, sasl: { password: secret } },
+      'configuration',
+    );
+
+    const { kafka, producer } = await connectWithTopics();
+    cleanups.push(() => producer.disconnect());
+    const collector = await new Collector(kafka).start(['churn.decisions.v1', 'customer.cancellations.v1.dlq']);
+    cleanups.push(() => collector.stop());
+    const serde = testSerde();
+    const send = async (topic: string, key: string, value: unknown) =>
+      producer.send({ topic, messages: [{ key, value: await serde.encode(topic, value) }] });
+
+    const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000 });
+    await send('customer.profiles.v1', h.customerId, h.profile);
+    for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
+    await send(
+      'customer.surveys.v1',
+      h.customerId,
+      aSurveyResult({
+        customerId: h.customerId,
+        surveyId: `s-${h.customerId}`,
+        score: 2,
+        comment: `${privateText} comment`,
+        occurredAt: h.now,
+      }),
+    );
+    await send(
+      'contact-center.task-outcomes.v1',
+      h.customerId,
+      aTaskOutcome({ customerId: h.customerId, note: `${privateText} note` }),
+    );
+    const cancellation = aCancellationOf(h, { reasonText: `${privateText} reason` });
+    await send('customer.cancellations.v1', h.customerId, cancellation);
+    // The same record under a wrong key: a dead letter, logged with its reason.
+    await send('customer.cancellations.v1', `wrong-${h.customerId}`, { ...cancellation, eventId: crypto.randomUUID() });
+
+    await collector.waitFor(
+      'the decision',
+      () => collector.of('churn.decisions.v1', (r) => r.key === h.customerId).length > 0,
+    );
+    await collector.waitFor(
+      'the dead letter',
+      () => collector.of('customer.cancellations.v1.dlq', (r) => r.key === `wrong-${h.customerId}`).length > 0,
+    );
+
+    const log = lines.join('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(log).toContain('record sent to the dead-letter topic');
+    expect(log).toContain('[redacted]');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(log).not.toContain(privateText);
+    expect(log).not.toContain(secret);
+  });
+});
