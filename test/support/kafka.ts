@@ -4,6 +4,7 @@
  * what it creates (consumers disconnect, test consumer groups are deleted).
  */
 import { topicCatalogue } from '@churn/contracts';
+import { deleteConsumerGroup } from '@churn/runtime';
 import { ContractSerde } from '@churn/serde';
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { inject } from 'vitest';
@@ -111,10 +112,7 @@ export async function readTopic(
     });
   } finally {
     await consumer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => {});
-    await admin.disconnect();
+    await deleteConsumerGroup(kafka, groupId);
   }
   return records;
 }
@@ -194,9 +192,6 @@ export class Collector {
 
   async stop(): Promise<void> {
     await this.#consumer?.disconnect();
-    const admin = this.#kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([this.#groupId]).catch(() => {});
-    await admin.disconnect();
+    await deleteConsumerGroup(this.#kafka, this.#groupId);
   }
 }

@@ -5,7 +5,7 @@
  * dead letter twice.
  */
 import { isTopicName, type TopicName } from '@churn/contracts';
-import { customerIdOf, DLQ_HEADERS, type KafkaServiceConfig } from '@churn/runtime';
+import { customerIdOf, DLQ_HEADERS, deleteConsumerGroup, type KafkaServiceConfig } from '@churn/runtime';
 import { type IHeaders, type KafkaMessage, Partitioners } from 'kafkajs';
 import { kafkaOf, serdeOf } from './kafka-io.ts';
 
@@ -83,12 +83,7 @@ async function consume(
     });
   } finally {
     await consumer.disconnect();
-    if (forget) {
-      const admin = kafka.admin();
-      await admin.connect();
-      await admin.deleteGroups([groupId]).catch(() => {});
-      await admin.disconnect();
-    }
+    if (forget) await deleteConsumerGroup(kafka, groupId);
   }
 }
 

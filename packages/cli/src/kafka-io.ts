@@ -1,20 +1,21 @@
 /** Offline-form events onto Kafka (Avro through the registry) and back. */
 import { once } from 'node:events';
 import type { TopicName } from '@churn/contracts';
-import { createKafka, createLogger, ensureTopics, type KafkaServiceConfig, topicsOf } from '@churn/runtime';
-import { ContractSerde } from '@churn/serde';
+import {
+  createKafka,
+  createLogger,
+  deleteConsumerGroup,
+  ensureTopics,
+  type KafkaServiceConfig,
+  serdeFromConfig,
+  topicsOf,
+} from '@churn/runtime';
+import type { ContractSerde } from '@churn/serde';
 import { type Kafka, Partitioners } from 'kafkajs';
 import { parseLine, readLines } from './offline.ts';
 
 export function serdeOf(config: KafkaServiceConfig): ContractSerde {
-  return new ContractSerde({
-    url: config.SCHEMA_REGISTRY_URL,
-    auth:
-      config.SCHEMA_REGISTRY_USERNAME && config.SCHEMA_REGISTRY_PASSWORD
-        ? { username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD }
-        : undefined,
-    clientId: 'churnctl',
-  });
+  return serdeFromConfig(config, 'churnctl');
 }
 
 export function kafkaOf(config: KafkaServiceConfig): Kafka {
@@ -128,10 +129,7 @@ export async function tailTopic(
     clearInterval(idle);
   } finally {
     await consumer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => {});
-    await admin.disconnect();
+    await deleteConsumerGroup(kafka, groupId);
   }
   return count;
 }

@@ -68,13 +68,4 @@ export class InProcessRunner {
   private feedDownstream(out: OutputRecord): OutputRecord[] {
     return this.#readers.has(out.topic) ? this.feed(out) : [];
   }
-
-  /** Keys held per topology. */
-  stateSizes(): Record<string, number> {
-    return Object.fromEntries([...this.#stores].map(([name, store]) => [name, store.size]));
-  }
-
-  stateOf(topology: string, key: string): unknown {
-    return this.#stores.get(topology)?.get(key);
-  }
 }

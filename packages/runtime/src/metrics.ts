@@ -12,7 +12,6 @@ export class PipelineMetrics {
   readonly tasks: Counter<'kind' | 'priority'>;
   readonly alerts: Counter<'kind' | 'severity'>;
   readonly deadLetters: Counter<'service' | 'topic' | 'reason'>;
-  readonly duplicates: Counter<'service' | 'topic'>;
   readonly processingDuration: Histogram<'service' | 'stage'>;
   readonly decisionLatency: Histogram;
   readonly consumerLag: Gauge<'service' | 'topic' | 'partition'>;
@@ -59,12 +58,6 @@ export class PipelineMetrics {
       name: 'churn_dead_letters_total',
       help: 'Records sent to a dead-letter topic, by source topic and reason (error code).',
       labelNames: ['service', 'topic', 'reason'],
-      registers,
-    });
-    this.duplicates = new Counter({
-      name: 'churn_duplicate_events_total',
-      help: 'Input records whose eventId was already processed; absorbed without output.',
-      labelNames: ['service', 'topic'],
       registers,
     });
     this.processingDuration = new Histogram({

@@ -5,10 +5,9 @@
  * group, exit 0) within SHUTDOWN_TIMEOUT_MS.
  */
 import { hostname } from 'node:os';
-import { ContractSerde } from '@churn/serde';
 import type { KafkaServiceConfig } from './config.ts';
 import { type OpsServer, startOpsServer } from './http.ts';
-import { createKafka } from './kafka/client.ts';
+import { createKafka, serdeFromConfig } from './kafka/client.ts';
 import { KafkaRunner } from './kafka/runner.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { PipelineMetrics } from './metrics.ts';
@@ -38,14 +37,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = options.logger ?? createLogger({ service: name, level: config.LOG_LEVEL });
   const metrics = new PipelineMetrics();
   const instanceId = config.INSTANCE_ID ?? `${hostname()}-${process.pid}`;
-  const serde = new ContractSerde({
-    url: config.SCHEMA_REGISTRY_URL,
-    auth:
-      config.SCHEMA_REGISTRY_USERNAME && config.SCHEMA_REGISTRY_PASSWORD
-        ? { username: config.SCHEMA_REGISTRY_USERNAME, password: config.SCHEMA_REGISTRY_PASSWORD }
-        : undefined,
-    clientId: name,
-  });
+  const serde = serdeFromConfig(config, name);
   // One logger per topology, so that `service` names the topology in every line.
   const loggerOf = (service: string) =>
     service === name ? logger : createLogger({ service, level: config.LOG_LEVEL });

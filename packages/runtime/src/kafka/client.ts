@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ContractSerde } from '@churn/serde';
 import { Kafka, type KafkaConfig, logLevel, type SASLOptions } from 'kafkajs';
 import type { KafkaServiceConfig } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -60,4 +61,25 @@ export function createKafka(config: KafkaServiceConfig, clientId: string, logger
     } as SASLOptions;
   }
   return new Kafka(options);
+}
+
+/** A serde for the configured schema registry, with basic auth when both credentials are set. */
+export function serdeFromConfig(config: KafkaServiceConfig, clientId: string): ContractSerde {
+  const { SCHEMA_REGISTRY_USERNAME: username, SCHEMA_REGISTRY_PASSWORD: password } = config;
+  return new ContractSerde({
+    url: config.SCHEMA_REGISTRY_URL,
+    auth: username && password ? { username, password } : undefined,
+    clientId,
+  });
+}
+
+/** Deletes a throw-away consumer group (a reader's, a restore's); a group still in use stays. */
+export async function deleteConsumerGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([groupId]).catch(() => {});
+  } finally {
+    await admin.disconnect();
+  }
 }
