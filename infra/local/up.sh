@@ -2,13 +2,18 @@
 # Starts a single-node Kafka (KRaft, broker+controller) and Apicurio Registry on
 # 127.0.0.1 with Java 17, from artifacts fetched from Maven Central into a cache.
 # Waits until each really answers. Running it again while both run says so.
+# `up.sh kafka` or `up.sh registry` starts only that one (the fault suite restarts them
+# one at a time); the registry keeps its schemas on disk, so ids survive a restart.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v node >/dev/null || die "node is needed for the readiness probe (. scripts/node-env.sh)"
 require_java17
 
-if pid_alive "$KAFKA_PID" && pid_alive "$REGISTRY_PID"; then
+only="${1:-all}"
+case "$only" in all | kafka | registry) ;; *) die "usage: up.sh [kafka|registry]" ;; esac
+
+if [ "$only" = all ] && pid_alive "$KAFKA_PID" && pid_alive "$REGISTRY_PID"; then
   say "already running: Kafka at $KAFKA_BOOTSTRAP (pid $(cat "$KAFKA_PID")), registry at $REGISTRY_URL (pid $(cat "$REGISTRY_PID")); 'npm run infra:down' stops them"
   exit 0
 fi
@@ -81,7 +86,8 @@ PROPS
 start_registry() {
   if pid_alive "$REGISTRY_PID"; then say "registry already running (pid $(cat "$REGISTRY_PID"))"; return; fi
   port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by another process; set CHURN_REGISTRY_PORT"
-  say "starting Apicurio Registry $APICURIO_VERSION on http://127.0.0.1:$REGISTRY_PORT (in-memory storage)"
+  mkdir -p "$REGISTRY_DATA"
+  say "starting Apicurio Registry $APICURIO_VERSION on http://127.0.0.1:$REGISTRY_PORT (H2 storage in $REGISTRY_DATA)"
   # The pid file must name the java process itself (not a subshell around it), so that
   # down.sh stops the registry: `&` goes on the java command alone.
   # shellcheck disable=SC2086
@@ -90,7 +96,7 @@ start_registry() {
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
     -Dquarkus.log.level=WARN -Dquarkus.log.category.\"io.apicurio\".level=INFO \
     -Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2 \
-    -Dapicurio.datasource.url="jdbc:h2:mem:registry_db" \
+    -Dapicurio.datasource.url="jdbc:h2:file:$REGISTRY_DATA/registry;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0" \
     -Dapicurio.rest.deletion.artifact.enabled=true \
     -Dapicurio.rest.deletion.artifact-version.enabled=true \
     -Dapicurio.rest.deletion.group.enabled=true \
@@ -99,10 +105,10 @@ start_registry() {
 }
 
 started=$SECONDS
-start_kafka
-start_registry
-wait_for Kafka "$KAFKA_PID" "$LOG_DIR/server.log" kafka "$KAFKA_BOOTSTRAP"
-wait_for "the registry" "$REGISTRY_PID" "$LOG_DIR/registry.log" registry "$REGISTRY_URL"
+if [ "$only" != registry ]; then start_kafka; fi
+if [ "$only" != kafka ]; then start_registry; fi
+if [ "$only" != registry ]; then wait_for Kafka "$KAFKA_PID" "$LOG_DIR/server.log" kafka "$KAFKA_BOOTSTRAP"; fi
+if [ "$only" != kafka ]; then wait_for "the registry" "$REGISTRY_PID" "$LOG_DIR/registry.log" registry "$REGISTRY_URL"; fi
 say "ready in $((SECONDS - started))s"
 cat <<ENV
 KAFKA_BROKERS=$KAFKA_BOOTSTRAP
