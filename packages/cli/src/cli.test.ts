@@ -66,6 +66,34 @@ describe('churnctl replay', () => {
     expect(outputs.length).toBeGreaterThan(good.length / 2);
   });
 
+  it('refuses a cancellation for a customer without a profile: a dead letter, no decision, no structural count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'churnctl-'));
+    const good = generatePopulation({ customers: 3, months: 13, seed: 6 });
+    const stranger = {
+      topic: 'customer.cancellations.v1',
+      key: 'cust-stranger',
+      value: {
+        eventId: '00000000-0000-4000-8000-00000000abcd',
+        occurredAt: (good.at(-1)?.value as { occurredAt: number }).occurredAt,
+        cancellationId: 'canc-stranger',
+        customerId: 'cust-stranger',
+        subscriptionId: null,
+        effectiveAt: null,
+        channel: 'WEB',
+        reason: 'PRODUCT_GAP',
+        reasonText: null,
+      },
+    };
+    const lines = [...good, stranger].map((e) => JSON.stringify(e));
+    writeFileSync(join(dir, 'in.jsonl'), `${lines.join('\n')}\n`);
+    const { stderr } = await churnctl('replay', '--in', join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl'));
+    expect(stderr).toContain(`line ${lines.length}: CHURN_UNKNOWN_CUSTOMER: churn-decisions:`);
+    const dead = readFileSync(join(dir, 'out.dlq.jsonl'), 'utf8').trim().split('\n');
+    expect(dead.map((l) => JSON.parse(l).code)).toEqual(['CHURN_UNKNOWN_CUSTOMER']);
+    const outputs = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+    expect(outputs).not.toContain('cust-stranger');
+  });
+
   it('writes byte-identical outputs when the same file is replayed twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'churnctl-'));
     writeFileSync(

@@ -87,6 +87,11 @@ export async function replay(
       }
     }
     await emit(runner.feed(parsed.event));
+    for (const refused of runner.takeDeadLetters()) {
+      const dead = { line: number, code: refused.error.code, reason: `${refused.service}: ${refused.error.message}` };
+      result.deadLetters.push(dead);
+      await onDead(line, dead);
+    }
     if (options.onProgress && result.lines % every === 0) options.onProgress(result.lines, result.outputs);
   }
   if (options.until !== undefined && clock !== Number.NEGATIVE_INFINITY) {

@@ -22,6 +22,8 @@ export type ChurnErrorCode =
   | 'CHURN_KEY_MISMATCH'
   /** A record is larger than the pipeline accepts. */
   | 'CHURN_RECORD_TOO_LARGE'
+  /** A record refers to a customer whose profile the pipeline has not seen. */
+  | 'CHURN_UNKNOWN_CUSTOMER'
   /** Configuration given at start-up is invalid. */
   | 'CHURN_CONFIG_INVALID';
 

@@ -308,15 +308,12 @@ describe('deciding on a cancellation: explanations', () => {
     expect(decision.reason).toBe('PRICE');
   });
 
-  it('decides on a customer with no known value without throwing, and says why', () => {
-    const { decision, tasks } = decide(null, { reason: 'COMPETITOR' });
-    expect(decision.action).toBe('GRACEFUL_OFFBOARDING');
-    expect(decision.reasons[0]).toMatch(/No customer value is known/);
-    expect(tasks.map((t) => [t.kind, t.queue])).toEqual([
-      ['THANK_YOU_MESSAGE', 'contact-center'],
-      ['EXIT_SURVEY', 'contact-center'],
-    ]);
-    expect(validateRecord('ChurnDecision', decision)).toMatchObject({ ok: true });
+  it('refuses a cancellation for a customer whose profile it has not seen, for the dead-letter topic', () => {
+    expect(() => decide(null, { reason: 'COMPETITOR' })).toThrow(
+      expect.objectContaining({ code: 'CHURN_UNKNOWN_CUSTOMER', retriable: false }),
+    );
+    // Invoices alone give a value, but no profile: still unknown.
+    expect(() => decide({ ...tierB, signedUpAt: null }, { reason: 'PRICE' })).toThrow(/profile has not been seen/);
   });
 
   it('emits records that satisfy their contracts, keyed by customer, caused by the cancellation', () => {

@@ -5,6 +5,7 @@
  * brings), give tier A a human dialogue, tell Sales/Marketing about cancellations before
  * payback, and explain all of it in plain language.
  */
+
 import type {
   CancellationReason,
   CancellationRequested,
@@ -15,6 +16,7 @@ import type {
   OfferEvaluation,
   Priority,
 } from '@churn/contracts';
+import { ChurnError } from '@churn/contracts';
 import { deriveIdAndEventId } from './ids.ts';
 import { type AlertSpec, alertRecord, type TaskSpec, taskIdOf, taskRecord } from './outputs.ts';
 import { type CompiledOffer, minorUnitsOf, type Policy, type WeighableOffer } from './policy.ts';
@@ -372,8 +374,10 @@ export type CancellationEvent = CancellationRequested | CustomerValue;
  * by customerId), its contact tasks and its alerts. A `CustomerValue` event only updates
  * the joined snapshot. A cancellation already decided (same eventId) emits nothing.
  *
- * A customer of whom no value is known yet is let go gracefully by the contact center
- * (thank-you and exit survey): there is nothing to price an offer against. The reasons say so.
+ * A cancellation for a customer whose profile was never seen breaks the contract's
+ * meaning (every customer has a profile before anything else): it throws
+ * CHURN_UNKNOWN_CUSTOMER, and the runner sends it to the dead-letter topic, from where it
+ * can be replayed once the profile is there.
  */
 export function decideOnCancellation(
   event: CancellationEvent,
@@ -386,29 +390,15 @@ export function decideOnCancellation(
   const policy = ctx.policy;
   const now = ctx.now;
   const known = current.value;
-  let value: CustomerValue;
-  let plan: Plan;
-  let weighed: WeighedOffer[] = [];
-  if (known === null) {
-    value = unknownCustomerValue(event.customerId, now, policy);
-    const priority = policy.decision.unknownCustomerPriority;
-    plan = {
-      action: 'GRACEFUL_OFFBOARDING',
-      offer: 'NONE',
-      expectedValue: 0,
-      tasks: offboarding(policy, value, now, event.effectiveAt, priority, 'contact-center'),
-      alerts: [],
-      reasons: [
-        'No customer value is known for this customer yet (no profile or invoices seen), so no offer can be priced.',
-        `The customer cancels because ${REASON_WORDS[event.reason]}.`,
-        'The contact center thanks the customer for the time together and asks why they leave.',
-      ],
-    };
-  } else {
-    value = known;
-    if (value.margin12m > 0) weighed = weighOffers(policy, value, event.reason, ctx.observedSaveRates);
-    plan = planFor(policy, value, event, now, weighed);
+  if (known === null || known.signedUpAt == null) {
+    throw new ChurnError(
+      'CHURN_UNKNOWN_CUSTOMER',
+      'cancellation for a customer whose profile has not been seen; replay it once the profile is there',
+    );
   }
+  const value = known;
+  const weighed = value.margin12m > 0 ? weighOffers(policy, value, event.reason, ctx.observedSaveRates) : [];
+  const plan = planFor(policy, value, event, now, weighed);
   const first = plan.tasks[0]!.spec;
   const respondBy = first.dueAt;
   plan.reasons.push(`Respond by ${formatTime(respondBy)} (${first.priority}).`);

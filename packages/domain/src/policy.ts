@@ -122,7 +122,6 @@ export const PolicySchema = z.strictObject({
     escalationReasons: z.array(reason),
     winBackPriority: byTier,
     offboardingPriority: priority,
-    unknownCustomerPriority: priority,
   }),
   respondWithinHours: byPriority,
   owners: z.strictObject({ salesMarketing: z.string().min(1), management: z.string().min(1) }),

@@ -3,13 +3,27 @@
  * topology that reads its topic, and what they emit goes on to the topologies that read
  * those topics, in order. State lives in memory, one map per topology. This is the
  * built-in default of `npm start` and the engine of `churnctl replay`.
+ *
+ * A record a topology refuses (a ChurnError, such as a cancellation for an unknown
+ * customer) is kept as a dead letter, as the Kafka runner would send it to the
+ * dead-letter topic, and the other topologies still see the record. Programmer errors
+ * are thrown.
  */
+import { ChurnError } from '@churn/contracts';
 import { eventTimeOf, type InputRecord, type OutputRecord, type Topology } from './topology.ts';
+
+/** A record a topology refused, and why. */
+export interface InProcessDeadLetter {
+  record: InputRecord;
+  service: string;
+  error: ChurnError;
+}
 
 export class InProcessRunner {
   readonly #topologies: readonly Topology[];
   readonly #stores = new Map<string, Map<string, unknown>>();
   readonly #readers = new Map<string, Topology[]>();
+  #dead: InProcessDeadLetter[] = [];
 
   constructor(topologies: readonly Topology[]) {
     this.#topologies = topologies;
@@ -34,7 +48,14 @@ export class InProcessRunner {
       const now = eventTimeOf(next.value);
       for (const topology of this.#readers.get(next.topic) ?? []) {
         const store = this.#stores.get(topology.name) as Map<string, unknown>;
-        const result = topology.process(next, store.get(next.key), now);
+        let result: ReturnType<Topology['process']>;
+        try {
+          result = topology.process(next, store.get(next.key), now);
+        } catch (error) {
+          if (!(error instanceof ChurnError)) throw error;
+          this.#dead.push({ record: next, service: topology.name, error });
+          continue;
+        }
         if (result.state === undefined) store.delete(next.key);
         else store.set(next.key, result.state);
         for (const out of result.emit) {
@@ -44,6 +65,13 @@ export class InProcessRunner {
       }
     }
     return outputs;
+  }
+
+  /** The dead letters since the last call, oldest first. */
+  takeDeadLetters(): InProcessDeadLetter[] {
+    const dead = this.#dead;
+    this.#dead = [];
+    return dead;
   }
 
   /** Advances the clock of every key of every topology that has one to `at`. */

@@ -1,4 +1,4 @@
-import type { CancellationRequested } from '@churn/contracts';
+import type { CancellationRequested, ChurnDecision } from '@churn/contracts';
 import { detectStructuralIssues, type Policy, type StructuralIssueState } from '@churn/domain';
 import type { Topology } from '@churn/runtime';
 
@@ -8,21 +8,37 @@ const ROUTE = 'churn-structural-route';
 export const BY_REASON_TOPIC = 'churn-structural.cancellations-by-reason';
 
 /**
- * Cancellations arrive keyed by customer; this stage re-keys those whose reason can
- * be structural (PRODUCT_GAP, SERVICE_ISSUE) by reason.
+ * Counts the cancellations the decision service accepted (one decision each; a
+ * cancellation it refused, for an unknown customer say, counts nowhere). Decisions
+ * arrive keyed by customer; this stage re-keys those whose reason can be structural
+ * (PRODUCT_GAP, SERVICE_ISSUE) by reason, as the cancellation they decided, without its
+ * free text.
  */
 export function structuralRouteTopology(policy: Policy): Topology<undefined> {
   return {
     name: ROUTE,
-    inputs: ['customer.cancellations.v1'],
+    inputs: ['churn.decisions.v1'],
     outputs: [BY_REASON_TOPIC],
     internalTopics: [{ topic: BY_REASON_TOPIC, record: 'CancellationRequested', partitions: 1 }],
     process: (record) => {
-      const cancellation = record.value as CancellationRequested;
-      const structural = policy.tables.structuralReasons.has(cancellation.reason);
+      const decision = record.value as ChurnDecision;
+      const reason = decision.reason ?? null;
+      const structural = reason !== null && policy.tables.structuralReasons.has(reason);
+      if (!structural) return { state: undefined, emit: [] };
+      const cancellation: CancellationRequested = {
+        eventId: decision.causationId,
+        occurredAt: decision.occurredAt,
+        cancellationId: decision.cancellationId,
+        customerId: decision.customerId,
+        subscriptionId: null,
+        effectiveAt: null,
+        channel: 'OTHER',
+        reason,
+        reasonText: null,
+      };
       return {
         state: undefined,
-        emit: structural ? [{ topic: BY_REASON_TOPIC, key: cancellation.reason, value: cancellation }] : [],
+        emit: [{ topic: BY_REASON_TOPIC, key: reason, value: cancellation }],
       };
     },
   };

@@ -31,7 +31,7 @@ export function classify(error: unknown): { kind: DeadLetterKind; code: string }
   if (error instanceof ChurnError) {
     const decode = ['CHURN_WIRE_FORMAT', 'CHURN_AVRO_DECODE', 'CHURN_SCHEMA_UNKNOWN', 'CHURN_SCHEMA_MISMATCH'];
     if (decode.includes(error.code)) return { kind: 'decode', code: error.code };
-    if (error.code === 'CHURN_KEY_MISMATCH' || error.code === 'CHURN_RECORD_TOO_LARGE')
+    if (['CHURN_KEY_MISMATCH', 'CHURN_RECORD_TOO_LARGE', 'CHURN_UNKNOWN_CUSTOMER'].includes(error.code))
       return { kind: 'validation', code: error.code };
     return { kind: 'processing', code: error.code };
   }
