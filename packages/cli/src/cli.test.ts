@@ -74,7 +74,7 @@ describe('churnctl replay', () => {
       key: 'cust-stranger',
       value: {
         eventId: '00000000-0000-4000-8000-00000000abcd',
-        occurredAt: (good.at(-1)?.value as { occurredAt: number }).occurredAt,
+        occurredAt: (good[good.length - 1]!.value as { occurredAt: number }).occurredAt,
         cancellationId: 'canc-stranger',
         customerId: 'cust-stranger',
         subscriptionId: null,
