@@ -73,6 +73,11 @@ export interface KafkaRunnerOptions<S> {
    * it goes on without them. @default 2000
    */
   mergeIdleMs?: number;
+  /**
+   * How long the group waits for a silent instance (a crashed process, say) before its
+   * partitions go to the others; heartbeats go at a tenth of it. @default 30000
+   */
+  sessionTimeoutMs?: number;
 }
 
 /** A fetched input record waiting for its turn in the event-time merge. */
@@ -193,6 +198,7 @@ export class KafkaRunner<S> implements HealthSource {
       tickIntervalMs: 60_000,
       clock: Date.now,
       mergeIdleMs: 2_000,
+      sessionTimeoutMs: 30_000,
       ...options,
     };
     const version = options.topology.stateVersion ?? 1;
@@ -258,9 +264,9 @@ export class KafkaRunner<S> implements HealthSource {
       groupId: this.groupId,
       partitionAssigners: [coPartitionedAssigner],
       readUncommitted: false,
-      sessionTimeout: 30_000,
+      sessionTimeout: this.#o.sessionTimeoutMs,
       rebalanceTimeout: 60_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: Math.max(100, Math.floor(this.#o.sessionTimeoutMs / 10)),
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
@@ -881,7 +887,8 @@ export class KafkaRunner<S> implements HealthSource {
     const dead = deadLetterOf(source, error, this.name, attempts, new Date(this.#o.clock()));
     work.push(dead.topic, dead.message);
     const { kind, code } = classify(error);
-    this.#o.metrics.deadLetters.inc({ service: this.name, topic: source.topic, reason: code });
+    // Counted once the transaction commits (#apply), so a retried chunk counts once.
+    work.deadLetters.push({ topic: source.topic, code });
     this.#log.warn(
       {
         topic: source.topic,
@@ -975,6 +982,8 @@ export class KafkaRunner<S> implements HealthSource {
       if (topic !== this.changelog) this.#o.metrics.eventsProduced.inc({ service: this.name, topic }, messages.length);
     }
     for (const record of work.counted) this.#o.metrics.countOutput(record.topic, record.value);
+    for (const dead of work.deadLetters)
+      this.#o.metrics.deadLetters.inc({ service: this.name, topic: dead.topic, reason: dead.code });
     this.#refreshStateGauge();
   }
 
@@ -1039,6 +1048,7 @@ export class KafkaRunner<S> implements HealthSource {
 /** What one transaction will write: outputs per topic, state changes, the clock. */
 class Work<S> {
   readonly out = new Map<string, Message[]>();
+  readonly deadLetters: Array<{ topic: string; code: string }> = [];
   readonly pending = new Map<string, S | undefined>();
   readonly counted: OutputRecord[] = [];
   readonly latencies: number[] = [];
