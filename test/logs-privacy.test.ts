@@ -2,15 +2,13 @@
  * Logs never carry personal data or secrets: a run with bad records, dead letters and
  * a registry password, its every log line read back and searched.
  */
-import { Writable } from 'node:stream';
-import { aSurveyResult, aTaskOutcome } from '@churn/contracts/testing';
-import { createLogger, type RunningService } from '@churn/runtime';
+import type { RunningService } from '@churn/runtime';
 import { decisionsTopology } from '@churn/service-decisions';
 import { signalsTopology } from '@churn/service-signals';
 import { afterAll, describe, expect, it } from 'vitest';
-import { aCancellationOf, aCustomerHistory } from './support/customers.ts';
 import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
 import { ready, startTestService, testPolicy } from './support/pipeline.ts';
+import { expectLogsFreeOf, LogCapture, sendCustomerWithFreeText } from './support/privacy.ts';
 
 describe('logs', () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -19,30 +17,14 @@ describe('logs', () => {
   });
 
   it('carry no free text from records and no secrets, dead letters included', { timeout: 120_000 }, async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const logs = new LogCapture();
     const secret = `registry-secret-${crypto.randomUUID()}`;
     const privateText = `PRIVATE-${crypto.randomUUID()}`;
     const env = { LOG_LEVEL: 'debug', SCHEMA_REGISTRY_USERNAME: 'churn', SCHEMA_REGISTRY_PASSWORD: secret };
     const policy = testPolicy();
     const services: RunningService[] = [
-      await startTestService(
-        'churn-decisions',
-        [decisionsTopology(policy)],
-        env,
-        createLogger({ service: 'churn-decisions', level: 'debug', destination: sink }),
-      ),
-      await startTestService(
-        'churn-signals',
-        [signalsTopology(policy)],
-        env,
-        createLogger({ service: 'churn-signals', level: 'debug', destination: sink }),
-      ),
+      await startTestService('churn-decisions', [decisionsTopology(policy)], env, logs.logger('churn-decisions')),
+      await startTestService('churn-signals', [signalsTopology(policy)], env, logs.logger('churn-signals')),
     ];
     for (const s of services) cleanups.push(() => s.stop());
     for (const s of services) await ready(s);
@@ -60,27 +42,7 @@ describe('logs', () => {
     const send = async (topic: string, key: string, value: unknown) =>
       producer.send({ topic, messages: [{ key, value: await serde.encode(topic, value) }] });
 
-    const h = aCustomerHistory({ monthlyRevenue: 20_000, monthlyCost: 10_000 });
-    await send('customer.profiles.v1', h.customerId, h.profile);
-    for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
-    await send(
-      'customer.surveys.v1',
-      h.customerId,
-      aSurveyResult({
-        customerId: h.customerId,
-        surveyId: `s-${h.customerId}`,
-        score: 2,
-        comment: `${privateText} comment`,
-        occurredAt: h.now,
-      }),
-    );
-    await send(
-      'contact-center.task-outcomes.v1',
-      h.customerId,
-      aTaskOutcome({ customerId: h.customerId, note: `${privateText} note` }),
-    );
-    const cancellation = aCancellationOf(h, { reasonText: `${privateText} reason` });
-    await send('customer.cancellations.v1', h.customerId, cancellation);
+    const { history: h, cancellation } = await sendCustomerWithFreeText(send, privateText);
     // The same record under a wrong key: a dead letter, logged with its reason.
     await send('customer.cancellations.v1', `wrong-${h.customerId}`, { ...cancellation, eventId: crypto.randomUUID() });
 
@@ -93,12 +55,9 @@ describe('logs', () => {
       () => collector.of('customer.cancellations.v1.dlq', (r) => r.key === `wrong-${h.customerId}`).length > 0,
     );
 
-    const log = lines.join('\n');
     // The capture works: the run logged its start, its dead letter and a redacted field.
-    expect(log).toContain('record sent to the dead-letter topic');
-    expect(log).toContain('[redacted]');
-    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
-    expect(log).not.toContain(privateText);
-    expect(log).not.toContain(secret);
+    expect(logs.text()).toContain('record sent to the dead-letter topic');
+    expect(logs.text()).toContain('[redacted]');
+    expectLogsFreeOf(logs.lines, [privateText, secret]);
   });
 });

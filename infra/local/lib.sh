@@ -9,6 +9,11 @@ KAFKA_VERSION="${CHURN_KAFKA_VERSION:-4.4.0}"
 APICURIO_VERSION="${CHURN_APICURIO_VERSION:-3.0.9}"
 KAFKA_PORT="${CHURN_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${CHURN_KAFKA_CONTROLLER_PORT:-19093}"
+# A second listener, SASL_SSL with SCRAM-SHA-512, for clients that authenticate; the
+# user is created when the storage is formatted, so its password is fixed until infra:down.
+KAFKA_SASL_PORT="${CHURN_KAFKA_SASL_PORT:-19094}"
+KAFKA_SASL_USERNAME="${CHURN_KAFKA_SASL_USERNAME:-churn}"
+KAFKA_SASL_PASSWORD="${CHURN_KAFKA_SASL_PASSWORD:-churn-secret}"
 REGISTRY_PORT="${CHURN_REGISTRY_PORT:-18081}"
 KAFKA_HEAP="${CHURN_KAFKA_HEAP:--Xms256m -Xmx1g}"
 REGISTRY_HEAP="${CHURN_REGISTRY_HEAP:--Xms128m -Xmx512m}"
@@ -24,8 +29,12 @@ REGISTRY_DATA="$RUN_DIR/registry-data"
 LOG_DIR="$RUN_DIR/logs"
 KAFKA_PID="$RUN_DIR/kafka.pid"
 REGISTRY_PID="$RUN_DIR/registry.pid"
+# Self-signed CA and the broker's certificate, made on first start and kept.
+TLS_DIR="$RUN_DIR/tls"
+KAFKA_CA_FILE="$TLS_DIR/ca.pem"
 
 KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+KAFKA_SASL_BOOTSTRAP="127.0.0.1:$KAFKA_SASL_PORT"
 REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 
 say() { printf 'infra: %s\n' "$*" >&2; }
@@ -43,6 +52,13 @@ require_java17() {
   major="$("$j" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
   [ "${major:-0}" -ge 17 ] || die "java $major found at $j; Java 17 or newer is needed"
   JAVA="$j"
+}
+
+keytool_bin() {
+  local j
+  j="$(java_bin)"
+  if [ -n "$j" ] && [ -x "$(dirname "$j")/keytool" ]; then echo "$(dirname "$j")/keytool"; return; fi
+  command -v keytool || true
 }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -2,8 +2,11 @@
 // dependencies so that it runs before `npm install`:
 //   node probe.mjs kafka 127.0.0.1:19092     -> a Metadata (v4) round trip, prints broker count
 //   node probe.mjs registry http://host/apis/ccompat/v7 -> HTTP 200 from /subjects
+//   node probe.mjs tls 127.0.0.1:19094 ca.pem -> a TLS handshake whose certificate the CA signed
 // Exit 0 when it answers, 1 otherwise; one line on stdout either way.
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
 const [what, target] = process.argv.slice(2);
 const TIMEOUT_MS = 3000;
@@ -48,6 +51,33 @@ function kafkaMetadata(hostPort) {
   });
 }
 
+function tlsHandshake(hostPort, caFile) {
+  const [host, portText] = hostPort.split(':');
+  const ca = readFileSync(caFile, 'utf8');
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host,
+      port: Number(portText),
+      ca,
+      servername: host === '127.0.0.1' ? undefined : host,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no TLS handshake within 3 s'));
+    }, TIMEOUT_MS);
+    socket.on('secureConnect', () => {
+      clearTimeout(timer);
+      const cert = socket.getPeerCertificate();
+      socket.end();
+      resolve(cert.subjectaltname ?? cert.subject?.CN ?? '?');
+    });
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
 try {
   if (what === 'kafka') {
     const brokers = await kafkaMetadata(target);
@@ -57,8 +87,11 @@ try {
     const res = await fetch(`${target}/subjects`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     console.log('registry answers: HTTP 200');
+  } else if (what === 'tls') {
+    const names = await tlsHandshake(target, process.argv[4]);
+    console.log(`TLS answers at ${target}, certificate for ${names} signed by the local CA`);
   } else {
-    throw new Error('usage: probe.mjs kafka HOST:PORT | registry URL');
+    throw new Error('usage: probe.mjs kafka HOST:PORT | registry URL | tls HOST:PORT CA_FILE');
   }
 } catch (err) {
   console.log(`${what} does not answer: ${err.message}`);

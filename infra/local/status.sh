@@ -6,12 +6,13 @@ rc=0
 report() { # name, pidfile, probe args...
   local name="$1" pidfile="$2"; shift 2
   if pid_alive "$pidfile"; then
-    printf '%-9s running (pid %s): %s\n' "$name" "$(cat "$pidfile")" "$(node "$INFRA_LOCAL_DIR/probe.mjs" "$@")" || rc=1
+    printf '%-10s running (pid %s): %s\n' "$name" "$(cat "$pidfile")" "$(node "$INFRA_LOCAL_DIR/probe.mjs" "$@")" || rc=1
   else
-    printf '%-9s not running\n' "$name"; rc=1
+    printf '%-10s not running\n' "$name"; rc=1
   fi
 }
 report kafka "$KAFKA_PID" kafka "$KAFKA_BOOTSTRAP"
+report kafka-sasl "$KAFKA_PID" tls "$KAFKA_SASL_BOOTSTRAP" "$KAFKA_CA_FILE"
 report registry "$REGISTRY_PID" registry "$REGISTRY_URL"
 printf 'versions: Kafka %s, Apicurio Registry %s; logs in %s\n' "$KAFKA_VERSION" "$APICURIO_VERSION" "$LOG_DIR"
 exit $rc

@@ -4,6 +4,8 @@
  *   2. containers through testcontainers, when a Docker engine answers;
  *   3. the local broker and registry from Maven Central (infra/local, Java 17).
  * Under CI=true an unreachable broker or registry fails the run; it never skips.
+ * The broker's SASL_SSL listener (for test/security.test.ts) comes from KAFKA_SASL_BROKERS
+ * and KAFKA_SSL_CA_FILE with the environment, or from the local infra's settings.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +23,18 @@ declare module 'vitest' {
     kafkaBrokers: string;
     schemaRegistryUrl: string;
     infraSource: string;
+    /** The broker's SASL_SSL listener (SCRAM-SHA-512), or '' when the infrastructure has none. */
+    kafkaSaslBrokers: string;
+    /** PEM file of the CA that signed the SASL_SSL listener's certificate. */
+    kafkaSslCaFile: string;
+    kafkaSaslUsername: string;
+    kafkaSaslPassword: string;
   }
+}
+
+interface SaslListener {
+  brokers: string;
+  caFile: string;
 }
 
 function dockerAnswers(): Promise<boolean> {
@@ -93,6 +106,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let brokers = process.env.KAFKA_BROKERS;
   let registry = process.env.SCHEMA_REGISTRY_URL;
   let source = 'environment (KAFKA_BROKERS, SCHEMA_REGISTRY_URL)';
+  // From the environment: KAFKA_SASL_BROKERS and KAFKA_SSL_CA_FILE name the SASL_SSL listener.
+  let sasl: SaslListener = {
+    brokers: process.env.KAFKA_SASL_BROKERS ?? '',
+    caFile: process.env.KAFKA_SSL_CA_FILE ?? '',
+  };
   let teardown = async (): Promise<void> => {};
 
   if (!brokers || !registry) {
@@ -121,6 +139,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }
       brokers = `127.0.0.1:${process.env.CHURN_KAFKA_PORT ?? '19092'}`;
       registry = `http://127.0.0.1:${process.env.CHURN_REGISTRY_PORT ?? '18081'}/apis/ccompat/v7`;
+      sasl = {
+        brokers: `127.0.0.1:${process.env.CHURN_KAFKA_SASL_PORT ?? '19094'}`,
+        caFile: resolve(process.env.CHURN_INFRA_DIR ?? resolve(repoRoot, '.churn/infra'), 'tls/ca.pem'),
+      };
     }
   }
 
@@ -131,9 +153,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (ci) throw new Error(`${message}. Under CI=true this is a failure, not a skip.`);
     throw new Error(`${message}. Start them with 'npm run infra:up' or set KAFKA_BROKERS and SCHEMA_REGISTRY_URL.`);
   }
-  console.log(`integration tests: Kafka at ${brokers}, registry at ${registry} [${source}]`);
+  console.log(
+    `integration tests: Kafka at ${brokers} (SASL_SSL at ${sasl.brokers || 'none'}), registry at ${registry} [${source}]`,
+  );
   project.provide('kafkaBrokers', brokers);
   project.provide('schemaRegistryUrl', registry);
   project.provide('infraSource', source);
+  // The user and password infra/local/up.sh creates unless told otherwise.
+  project.provide('kafkaSaslBrokers', sasl.brokers);
+  project.provide('kafkaSslCaFile', sasl.caFile);
+  project.provide(
+    'kafkaSaslUsername',
+    process.env.KAFKA_SASL_USERNAME ?? process.env.CHURN_KAFKA_SASL_USERNAME ?? 'churn',
+  );
+  project.provide(
+    'kafkaSaslPassword',
+    process.env.KAFKA_SASL_PASSWORD ?? process.env.CHURN_KAFKA_SASL_PASSWORD ?? 'churn-secret',
+  );
   return teardown;
 }

@@ -44,6 +44,12 @@ function isNotFound(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { status?: number }).status === 404;
 }
 
+/** The registry refused the client's credentials (401) or their rights (403). */
+function refusedStatus(err: unknown): number | null {
+  const status = typeof err === 'object' && err !== null ? (err as { status?: number }).status : undefined;
+  return status === 401 || status === 403 ? status : null;
+}
+
 function fullNameOf(record: RecordName): string {
   const schema = avroSchemas[record] as { name: string; namespace?: string };
   return schema.namespace ? `${schema.namespace}.${schema.name}` : schema.name;
@@ -138,6 +144,14 @@ export class ContractSerde {
           await this.admin.setCompatibility(subject, this.#compatibility);
           continue;
         }
+        // Wrong credentials do not get better by asking again: say so, once.
+        if (refusedStatus(cause) !== null) {
+          throw new ChurnError(
+            'CHURN_CONFIG_INVALID',
+            `schema registry refused the credentials (${status}) registering ${subject}`,
+            { cause },
+          );
+        }
         if (status === 409) {
           throw new ChurnError(
             'CHURN_SCHEMA_INCOMPATIBLE',
@@ -199,6 +213,13 @@ export class ContractSerde {
     } catch (cause) {
       if (isNotFound(cause))
         throw new ChurnError('CHURN_SCHEMA_UNKNOWN', `schema id ${id} is not known to the registry`, { cause });
+      // Retriable: records wait for credentials to be fixed rather than being dead-lettered.
+      if (refusedStatus(cause) !== null)
+        throw new ChurnError(
+          'CHURN_REGISTRY_UNAVAILABLE',
+          `schema registry refused the credentials (${refusedStatus(cause)}) fetching schema id ${id}`,
+          { cause },
+        );
       throw new ChurnError(
         'CHURN_REGISTRY_UNAVAILABLE',
         `could not fetch schema id ${id}: ${(cause as Error).message}`,
