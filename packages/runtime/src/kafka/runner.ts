@@ -113,6 +113,8 @@ interface PartitionTask<S> {
   active: boolean;
   revoked: boolean;
   lock: Promise<unknown>;
+  /** Records per chunk while a chunk was too large for the broker; null for the usual bound. */
+  chunkLimit: number | null;
 }
 
 const CHANGELOG_SUFFIX = '-state-changelog';
@@ -123,6 +125,12 @@ const DAY_MS = 86_400_000;
 const MAX_BUFFERED = 5_000;
 /** Records per transaction at most. */
 const MAX_CHUNK = 1_000;
+/**
+ * Input bytes per transaction at most (one record always goes): a transaction's records
+ * for one partition go in one batch, which must stay under the broker's message.max.bytes
+ * (1 MiB by default) with the outputs and dead letters the inputs give rise to.
+ */
+const MAX_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Producer settings shared by both guarantees: Java-compatible murmur2 partitioning (so
@@ -158,6 +166,14 @@ export function isTransient(error: unknown): boolean {
     e.retriable === true ||
     (typeof e.name === 'string' && e.name.startsWith('KafkaJS') && e.type !== 'INVALID_PRODUCER_EPOCH')
   );
+}
+
+/** The broker refused a batch for its size. */
+function isTooLarge(error: unknown): boolean {
+  const e = error as { type?: string; cause?: unknown } | null;
+  if (!e) return false;
+  if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
+  return e.cause !== undefined && isTooLarge(e.cause);
 }
 
 function isFenced(error: unknown): boolean {
@@ -415,6 +431,7 @@ export class KafkaRunner<S> implements HealthSource {
         active: false,
         revoked: false,
         lock: Promise.resolve(),
+        chunkLimit: null,
       };
       this.#tasks.set(partition, task);
       fresh.push(task);
@@ -724,7 +741,9 @@ export class KafkaRunner<S> implements HealthSource {
     const inputs = this.#o.topology.inputs;
     const cursor = new Map<string, number>();
     const picked: Pending[] = [];
-    while (picked.length < MAX_CHUNK) {
+    const limit = task.chunkLimit ?? MAX_CHUNK;
+    let bytes = 0;
+    while (picked.length < limit && bytes < MAX_CHUNK_BYTES) {
       let best: Pending | undefined;
       let bestRank = 0;
       let waiting = false;
@@ -765,9 +784,23 @@ export class KafkaRunner<S> implements HealthSource {
       }
       cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
       picked.push(best);
+      bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
     }
     if (picked.length === 0) return false;
-    await this.#processChunk(task, picked);
+    try {
+      await this.#processChunk(task, picked);
+    } catch (err) {
+      if (isTooLarge(err) && picked.length > 1) {
+        // Outputs larger than the byte bound foresaw: the same records again, in halves.
+        task.chunkLimit = Math.max(1, Math.floor(picked.length / 2));
+        this.#log.warn(
+          { partition: task.partition, records: task.chunkLimit },
+          'transaction too large; smaller chunks',
+        );
+      }
+      throw err;
+    }
+    task.chunkLimit = null;
     for (const [topic, n] of cursor) {
       const buffer = task.buffers.get(topic) ?? [];
       buffer.splice(0, n);

@@ -1,0 +1,215 @@
+/**
+ * The faults: each scenario is a schedule of faults injected while the services work
+ * through the input. Every fault is recorded with when it happened and how long the
+ * pipeline took to recover (every instance ready again; for the broker and the
+ * registry, also the first output after the restart).
+ */
+import type { Random } from '@churn/cli';
+import { infra, type Reader } from './cluster.ts';
+import type { Instance } from './processes.ts';
+
+export interface FaultRecord {
+  kind: string;
+  target: string;
+  at: number;
+  /** Whether the services had not yet finished the input when it happened. */
+  midStream: boolean;
+  recoveryMs: number | null;
+}
+
+export interface FaultContext {
+  rnd: Random;
+  reader: Reader;
+  instances: () => Instance[];
+  addInstance: (service: string) => Instance;
+  removeInstance: (instance: Instance) => void;
+  finished: () => boolean;
+  faults: FaultRecord[];
+  log: (line: string) => void;
+}
+
+export const SCENARIOS = ['bad-input', 'kill', 'broker', 'registry', 'rebalance', 'slow', 'soak'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function allReady(ctx: FaultContext, since: number, timeoutMs = 180_000): Promise<number | null> {
+  for (;;) {
+    const states = await Promise.all(ctx.instances().map((i) => i.ready()));
+    if (states.every(Boolean)) return Date.now() - since;
+    if (Date.now() - since > timeoutMs) return null;
+    await sleep(100);
+  }
+}
+
+/** Waits for all instances ready and, unless the input is done, a new output after `since`. */
+async function recovered(ctx: FaultContext, since: number): Promise<number | null> {
+  const ready = await allReady(ctx, since);
+  if (ready === null) return null;
+  for (;;) {
+    if (ctx.finished() || ctx.reader.lastAt > since)
+      return Math.max(ready, Math.min(Date.now(), ctx.reader.lastAt) - since);
+    if (Date.now() - since > 180_000) return null;
+    await sleep(100);
+  }
+}
+
+function record(ctx: FaultContext, kind: string, target: string, at: number): FaultRecord {
+  const fault: FaultRecord = { kind, target, at, midStream: !ctx.finished(), recoveryMs: null };
+  ctx.faults.push(fault);
+  ctx.log(`fault ${ctx.faults.length}: ${kind} ${target}${fault.midStream ? '' : ' (after the input was done)'}`);
+  return fault;
+}
+
+function pick<T>(ctx: FaultContext, list: readonly T[]): T {
+  return list[ctx.rnd.int(0, list.length - 1)] as T;
+}
+
+export async function killService(ctx: FaultContext): Promise<void> {
+  const target = pick(
+    ctx,
+    ctx.instances().filter((i) => i.running),
+  );
+  const at = Date.now();
+  const fault = record(ctx, 'SIGKILL service', target.id, at);
+  await target.kill();
+  await sleep(ctx.rnd.int(200, 1500));
+  target.start();
+  fault.recoveryMs = await allReady(ctx, at);
+}
+
+export async function killBroker(ctx: FaultContext): Promise<void> {
+  const at = Date.now();
+  const fault = record(ctx, 'SIGKILL broker', 'kafka', at);
+  await infra('down', 'kafka', '--kill');
+  await sleep(ctx.rnd.int(2000, 6000));
+  await infra('up', 'kafka');
+  fault.recoveryMs = await recovered(ctx, at);
+}
+
+export async function restartRegistry(ctx: FaultContext, alsoKill: boolean): Promise<void> {
+  const at = Date.now();
+  const fault = record(ctx, 'SIGKILL registry', 'registry', at);
+  await infra('down', 'registry', '--kill');
+  if (alsoKill) {
+    // A service that starts while the registry is away cannot check its schemas.
+    const target = pick(
+      ctx,
+      ctx.instances().filter((i) => i.running),
+    );
+    record(ctx, 'SIGKILL service during registry outage', target.id, Date.now());
+    await target.kill();
+    target.start();
+  }
+  await sleep(ctx.rnd.int(3000, 8000));
+  await infra('up', 'registry');
+  fault.recoveryMs = await recovered(ctx, at);
+  if (alsoKill) {
+    const last = ctx.faults.at(-2);
+    if (last) last.recoveryMs = fault.recoveryMs === null ? null : Date.now() - last.at;
+  }
+}
+
+export async function rebalance(ctx: FaultContext): Promise<void> {
+  const service = pick(ctx, [...new Set(ctx.instances().map((i) => i.service))]);
+  const at = Date.now();
+  const joined = ctx.addInstance(service);
+  const fault = record(ctx, 'instance joins', joined.id, at);
+  fault.recoveryMs = await allReady(ctx, at);
+  await sleep(ctx.rnd.int(2000, 6000));
+  // Either the newcomer or the original leaves (SIGTERM): the partitions move again.
+  const leaving = pick(
+    ctx,
+    ctx.instances().filter((i) => i.service === service),
+  );
+  const left = Date.now();
+  const leave = record(ctx, 'instance leaves', leaving.id, left);
+  await leaving.stop();
+  ctx.removeInstance(leaving);
+  leave.recoveryMs = await allReady(ctx, left);
+}
+
+/**
+ * A slow consumer: a downstream instance stops (SIGSTOP) for a while, sometimes longer
+ * than the session timeout, so that its partitions move and it comes back as a zombie
+ * that must be fenced.
+ */
+export async function pause(ctx: FaultContext): Promise<void> {
+  const target = pick(
+    ctx,
+    ctx.instances().filter((i) => i.running),
+  );
+  const at = Date.now();
+  const ms = ctx.rnd.int(1000, 10_000);
+  const fault = record(ctx, `SIGSTOP ${Math.round(ms / 1000)} s`, target.id, at);
+  target.pause();
+  await sleep(ms);
+  target.resume();
+  fault.recoveryMs = await allReady(ctx, at);
+}
+
+/** Runs a scenario's faults; returns when its schedule is done. */
+export async function runScenario(scenario: Scenario, ctx: FaultContext, quick: boolean): Promise<void> {
+  const gap = () => sleep(ctx.rnd.int(quick ? 500 : 1000, quick ? 2000 : 4000));
+  const kills = quick ? 3 : 10;
+  switch (scenario) {
+    case 'bad-input':
+      return;
+    case 'kill':
+      for (let i = 0; i < kills; i++) {
+        await gap();
+        await killService(ctx);
+      }
+      return;
+    case 'broker':
+      for (let i = 0; i < (quick ? 1 : 2); i++) {
+        await gap();
+        await killBroker(ctx);
+      }
+      return;
+    case 'registry':
+      for (let i = 0; i < (quick ? 1 : 2); i++) {
+        await gap();
+        await restartRegistry(ctx, i === 0);
+      }
+      return;
+    case 'rebalance':
+      for (let i = 0; i < (quick ? 2 : 5); i++) {
+        await gap();
+        await rebalance(ctx);
+      }
+      return;
+    case 'slow': {
+      // Two instances of the decision service, so a long pause hands its partitions over.
+      const extra = ctx.addInstance('decisions');
+      await extra.waitReady();
+      for (let i = 0; i < (quick ? 2 : 6); i++) {
+        await gap();
+        await pause(ctx);
+      }
+      return;
+    }
+    case 'soak': {
+      // Every fault, shuffled: at least `kills` SIGKILLs among them.
+      const plan: Array<() => Promise<void>> = [];
+      for (let i = 0; i < kills; i++) plan.push(() => killService(ctx));
+      for (let i = 0; i < (quick ? 1 : 2); i++) {
+        plan.push(() => killBroker(ctx));
+        plan.push(() => restartRegistry(ctx, i === 0));
+      }
+      for (let i = 0; i < (quick ? 1 : 3); i++) {
+        plan.push(() => rebalance(ctx));
+        plan.push(() => pause(ctx));
+      }
+      for (let i = plan.length - 1; i > 0; i--) {
+        const j = ctx.rnd.int(0, i);
+        [plan[i], plan[j]] = [plan[j] as () => Promise<void>, plan[i] as () => Promise<void>];
+      }
+      for (const fault of plan) {
+        await gap();
+        await fault();
+      }
+      return;
+    }
+  }
+}
