@@ -85,14 +85,25 @@ export async function resetCluster(env: ClusterEnv): Promise<void> {
   });
 }
 
-/** Puts the input on its topics, in order, with an idempotent producer; bad records as they are. */
+/**
+ * Puts the input on its topics, in order, bad records as they are: one transaction per
+ * 500 records, aborted and sent again when the broker refuses it (a topic just created
+ * can answer out-of-sequence to an idempotent producer's first retry), so each record is
+ * on its topic exactly once for read_committed readers.
+ */
 export async function produceInput(env: ClusterEnv, input: FaultInput, serde: ContractSerde): Promise<void> {
-  const producer = kafkaOf(env, 'churn-faults-producer').producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  const kafka = kafkaOf(env, 'churn-faults-producer');
+  const connect = async () => {
+    const p = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionalId: `churn-faults-input-${crypto.randomUUID()}`,
+    });
+    await p.connect();
+    return p;
+  };
+  let producer = await connect();
   const types = new Map<string, avro.Type>();
   const typeOf = (record: keyof typeof avroSchemas) => {
     let t = types.get(record);
@@ -112,10 +123,21 @@ export async function produceInput(env: ClusterEnv, input: FaultInput, serde: Co
         list.push({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) });
         byTopic.set(m.topic, list);
       }
-      await producer.sendBatch({
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        acks: -1,
-      });
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      for (let attempt = 1; ; attempt++) {
+        const txn = await producer.transaction();
+        try {
+          await txn.sendBatch({ topicMessages, acks: -1 });
+          await txn.commit();
+          break;
+        } catch (err) {
+          await txn.abort().catch(() => {});
+          if (attempt >= 5) throw err;
+          await producer.disconnect().catch(() => {});
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+          producer = await connect();
+        }
+      }
       batch.length = 0;
     };
     for (const r of input.records) {

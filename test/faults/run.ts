@@ -206,6 +206,7 @@ interface ScenarioResult {
   byTopic: Record<string, { expected: number; actual: number }>;
   examples: string[];
   faultLog: FaultRecord[];
+  failures: string[];
   passed: boolean;
 }
 
@@ -328,23 +329,27 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
     byTopic: comparison.byTopic,
     examples: [...comparison.examples, ...dead.examples],
     faultLog: faults,
+    failures: [],
     passed: false,
   };
   // Dead letters counted by a process that was killed are gone with it: the metric must
   // match the dead-letter topics exactly only where no process or broker was killed.
-  const metricOk = killed || metric === dead.records;
-  result.passed =
-    comparison.missing === 0 &&
-    comparison.extra === 0 &&
-    dead.missing === 0 &&
-    dead.duplicated === 0 &&
-    dead.unexpected === 0 &&
-    metricOk &&
-    result.recoveryMs.unrecovered === 0;
+  const failures: string[] = [];
+  if (comparison.missing > 0) failures.push(`${comparison.missing} oracle outputs missing`);
+  if (comparison.extra > 0) failures.push(`${comparison.extra} outputs the oracle does not have`);
+  if (dead.missing > 0) failures.push(`${dead.missing} dead letters missing`);
+  if (dead.duplicated > 0) failures.push(`${dead.duplicated} dead letters twice`);
+  if (dead.unexpected > 0) failures.push(`${dead.unexpected} unexpected dead letters`);
+  if (!killed && metric !== dead.records)
+    failures.push(`churn_dead_letters_total ${metric} but ${dead.records} on the dead-letter topics`);
+  if (result.recoveryMs.unrecovered > 0) failures.push(`${result.recoveryMs.unrecovered} faults without recovery`);
+  if (finishedAt === null) failures.push('the outputs never completed');
+  result.failures = failures;
+  result.passed = failures.length === 0;
   log(
     `${scenario}: ${result.passed ? 'PASSED' : 'FAILED'}: lost ${result.lost}, duplicated ${result.duplicated}, changed ${result.changed}, extra ${result.extra}, dead letters ${dead.records} (metric ${metric}), missing ${dead.missing}, unexpected ${dead.unexpected}`,
   );
-  for (const e of result.examples) log(`  ${e}`);
+  for (const e of [...failures, ...result.examples]) log(`  ${e}`);
   return result;
 }
 

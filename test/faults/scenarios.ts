@@ -91,23 +91,22 @@ export async function restartRegistry(ctx: FaultContext, alsoKill: boolean): Pro
   const at = Date.now();
   const fault = record(ctx, 'SIGKILL registry', 'registry', at);
   await infra('down', 'registry', '--kill');
+  let killed: FaultRecord | null = null;
   if (alsoKill) {
-    // A service that starts while the registry is away cannot check its schemas.
+    // A service that starts while the registry is away cannot check its schemas: it
+    // exits, and the supervisor starts it again until the registry is back.
     const target = pick(
       ctx,
       ctx.instances().filter((i) => i.running),
     );
-    record(ctx, 'SIGKILL service during registry outage', target.id, Date.now());
+    killed = record(ctx, 'SIGKILL service during registry outage', target.id, Date.now());
     await target.kill();
     target.start();
   }
   await sleep(ctx.rnd.int(3000, 8000));
   await infra('up', 'registry');
   fault.recoveryMs = await recovered(ctx, at);
-  if (alsoKill) {
-    const last = ctx.faults.at(-2);
-    if (last) last.recoveryMs = fault.recoveryMs === null ? null : Date.now() - last.at;
-  }
+  if (killed) killed.recoveryMs = fault.recoveryMs === null ? null : Date.now() - killed.at;
 }
 
 export async function rebalance(ctx: FaultContext): Promise<void> {
@@ -150,7 +149,7 @@ export async function pause(ctx: FaultContext): Promise<void> {
 
 /** Runs a scenario's faults; returns when its schedule is done. */
 export async function runScenario(scenario: Scenario, ctx: FaultContext, quick: boolean): Promise<void> {
-  const gap = () => sleep(ctx.rnd.int(quick ? 500 : 1000, quick ? 2000 : 4000));
+  const gap = () => sleep(ctx.rnd.int(quick ? 200 : 1000, quick ? 1000 : 4000));
   const kills = quick ? 3 : 10;
   switch (scenario) {
     case 'bad-input':
