@@ -234,13 +234,14 @@ describe('the pipeline on Kafka', () => {
     const DAY = 86_400_000;
     const known = services[3]?.runners[1]?.stateOf(reason) as { latest: number; alertedAt: number | null } | undefined;
     const start = Math.max(Date.UTC(2026, 7, 1), (known?.latest ?? 0) + 31 * DAY, (known?.alertedAt ?? 0) + 31 * DAY);
-    for (const [i, h] of histories.entries()) {
-      await send(
-        'customer.cancellations.v1',
-        h.customerId,
-        aCancellationOf(h, { reason, occurredAt: start + i * DAY, effectiveAt: null }),
-      );
-    }
+    // Customers the decision service knows: the count takes decided cancellations only.
+    for (const [i, h] of histories.entries())
+      await cancelAfterHistory(h, { reason, occurredAt: start + i * DAY, effectiveAt: null });
+    // The count takes cancellations once every partition has passed them: a day later
+    // on the clock (the wall clock's interval would move quiet partitions on).
+    const route = services[3]?.runners[0];
+    await eventually('the route to see the decisions', () => route?.isCaughtUp() === true);
+    await route?.advanceClock(start + 6 * DAY);
     await collector.waitFor(
       'a structural issue alert',
       () => collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').length > before,

@@ -88,9 +88,10 @@ export function partitionOf(key: string): number {
 }
 
 /**
- * `customers` generated over 14 months, and for every partition a last profile at the
- * file's last event time: each partition's clock then ends on the file's last day, as
- * the replay's does.
+ * `customers` generated over 14 months, and for every partition a last profile and a
+ * last cancellation at the file's last event time: each partition's clock (and each
+ * decision partition's, which the structural count's watermark follows) then ends on
+ * the file's last day, as the replay's does.
  */
 export function goodEvents(customers: number, seed: number): OfflineEvent[] {
   const events = generatePopulation({ customers, months: 14, seed, idPrefix: 'f-' });
@@ -104,6 +105,21 @@ export function goodEvents(customers: number, seed: number): OfflineEvent[] {
       topic: profile.topic,
       key: profile.key,
       value: { ...value, eventId: `f0000000-0000-4000-8000-00000000000${p}`, occurredAt: last },
+    });
+    events.push({
+      topic: 'customer.cancellations.v1',
+      key: profile.key,
+      value: {
+        eventId: `f0000000-0000-4000-8000-00000000001${p}`,
+        occurredAt: last,
+        cancellationId: `canc-closing-${p}`,
+        customerId: profile.key,
+        subscriptionId: null,
+        effectiveAt: null,
+        channel: 'PHONE',
+        reason: 'PRICE',
+        reasonText: null,
+      },
     });
   }
   return events;

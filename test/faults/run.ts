@@ -14,7 +14,7 @@
  * prints a Markdown table. Exits 1 when any scenario lost, duplicated or changed an
  * output or a dead letter.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -181,6 +181,41 @@ function checkDeadLetters(input: FaultInput, reader: Reader): DeadLetterCheck {
   return check;
 }
 
+/** The free-text values of the input (reasons, comments, notes): personal data that no log may carry. */
+function freeTexts(input: FaultInput): string[] {
+  const texts = new Set<string>();
+  const add = (value: unknown) => {
+    for (const field of ['reasonText', 'comment', 'note']) {
+      const text = (value as Record<string, unknown> | null)?.[field];
+      if (typeof text === 'string' && text.length >= 8 && text.length < 200) texts.add(text);
+    }
+  };
+  for (const r of input.records) {
+    if (r.kind === 'good' || r.kind === 'duplicate') add(r.event.value);
+    else if (r.raw) add(r.raw.value);
+  }
+  return [...texts];
+}
+
+/** Log lines of the scenario's service processes that carry one of `texts`. */
+function leaks(logDir: string, texts: readonly string[]): { lines: number; leaked: number; examples: string[] } {
+  let lines = 0;
+  let leaked = 0;
+  const examples: string[] = [];
+  for (const file of readdirSync(logDir)) {
+    for (const line of readFileSync(join(logDir, file), 'utf8').split('\n')) {
+      if (!line) continue;
+      lines++;
+      const text = texts.find((t) => line.includes(t));
+      if (text) {
+        leaked++;
+        if (examples.length < 3) examples.push(`${file}: "${text}" in ${line.slice(0, 200)}`);
+      }
+    }
+  }
+  return { lines, leaked, examples };
+}
+
 interface ScenarioResult {
   scenario: Scenario;
   eventsIn: number;
@@ -206,6 +241,8 @@ interface ScenarioResult {
   byTopic: Record<string, { expected: number; actual: number }>;
   examples: string[];
   faultLog: FaultRecord[];
+  logLines: number;
+  logLinesWithFreeText: number;
   failures: string[];
   passed: boolean;
 }
@@ -329,6 +366,8 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
     byTopic: comparison.byTopic,
     examples: [...comparison.examples, ...dead.examples],
     faultLog: faults,
+    logLines: 0,
+    logLinesWithFreeText: 0,
     failures: [],
     passed: false,
   };
@@ -344,6 +383,10 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
     failures.push(`churn_dead_letters_total ${metric} but ${dead.records} on the dead-letter topics`);
   if (result.recoveryMs.unrecovered > 0) failures.push(`${result.recoveryMs.unrecovered} faults without recovery`);
   if (finishedAt === null) failures.push('the outputs never completed');
+  const privacy = leaks(logDir, freeTexts(input));
+  result.logLines = privacy.lines;
+  result.logLinesWithFreeText = privacy.leaked;
+  if (privacy.leaked > 0) failures.push(`${privacy.leaked} log lines carry free text: ${privacy.examples.join('; ')}`);
   result.failures = failures;
   result.passed = failures.length === 0;
   log(
@@ -417,6 +460,8 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${summary.date.slice(0, 10)}-${summary.mode}.json`);
   writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
+  if (process.env.CHURN_FAULTS_REPORT)
+    writeFileSync(process.env.CHURN_FAULTS_REPORT, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(table(results));
   console.log(
     `\n${results.filter((r) => r.passed).length} of ${results.length} scenarios passed in ${summary.wallSeconds} s; results in ${file}`,

@@ -96,7 +96,7 @@ export {
   TOPIC,
 } from './processor.ts';
 export { alertOwnerFor, dueBy, formatMoney, queueFor } from './routing.ts';
-export { detectStructuralIssues, type StructuralIssueState } from './structural-issues.ts';
+export { detectStructuralIssues, type StructuralIssueState, structuralMark } from './structural-issues.ts';
 export {
   type NpsCategory,
   npsCategoryOf,

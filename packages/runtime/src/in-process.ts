@@ -78,6 +78,10 @@ export class InProcessRunner {
   tick(at: number): OutputRecord[] {
     const outputs: OutputRecord[] = [];
     for (const topology of this.#topologies) {
+      for (const out of topology.onClock?.(0, 1, at) ?? []) {
+        outputs.push(out);
+        for (const downstream of this.feedDownstream(out)) outputs.push(downstream);
+      }
       if (!topology.tick) continue;
       const store = this.#stores.get(topology.name) as Map<string, unknown>;
       for (const key of [...store.keys()].sort()) {

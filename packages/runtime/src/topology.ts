@@ -54,6 +54,13 @@ export interface Topology<S = unknown> {
    * explicit times (replay `--until`).
    */
   tick?(key: string, state: S, at: number): StepResult<S>;
+  /**
+   * Called once per input partition at every midnight its clock passes, after `tick`,
+   * with the partition and the input's partition count: what it returns goes out in the
+   * same transaction (watermarks for a stage that merges partitions). The in-process
+   * runner, one partition, calls it with partition 0 of 1.
+   */
+  onClock?(partition: number, partitions: number, at: number): readonly OutputRecord[];
 }
 
 export interface InternalTopic {

@@ -1,5 +1,5 @@
 import type { CancellationRequested, ChurnDecision } from '@churn/contracts';
-import { detectStructuralIssues, type Policy, type StructuralIssueState } from '@churn/domain';
+import { detectStructuralIssues, type Policy, type StructuralIssueState, structuralMark } from '@churn/domain';
 import type { Topology } from '@churn/runtime';
 
 export const SERVICE = 'churn-structural';
@@ -41,6 +41,15 @@ export function structuralRouteTopology(policy: Policy): Topology<undefined> {
         emit: [{ topic: BY_REASON_TOPIC, key: reason, value: cancellation }],
       };
     },
+    // At each midnight a partition passes, a watermark per structural reason: the
+    // single-partition count below then takes cancellations from every partition in
+    // event-time order, however they interleave on the way.
+    onClock: (partition, partitions, at) =>
+      [...policy.tables.structuralReasons].map((reason) => ({
+        topic: BY_REASON_TOPIC,
+        key: reason,
+        value: structuralMark(reason, partition, partitions, at),
+      })),
   };
 }
 
@@ -51,6 +60,8 @@ export function structuralRouteTopology(policy: Policy): Topology<undefined> {
 export function structuralIssuesTopology(policy: Policy): Topology<StructuralIssueState> {
   return {
     name: SERVICE,
+    // 2: cancellations wait for the watermarks of every source partition.
+    stateVersion: 2,
     inputs: [BY_REASON_TOPIC],
     outputs: ['churn.alerts.v1'],
     internalTopics: [{ topic: BY_REASON_TOPIC, record: 'CancellationRequested', partitions: 1 }],

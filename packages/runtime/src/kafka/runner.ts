@@ -141,7 +141,7 @@ const PRODUCER_BASE: ProducerConfig = {
   createPartitioner: Partitioners.DefaultPartitioner,
   idempotent: true,
   maxInFlightRequests: 1,
-  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 10, maxRetryTime: 5_000 },
 };
 const RETRY_BASE_MS = 200;
 const RETRY_CAP_MS = 10_000;
@@ -201,6 +201,8 @@ export class KafkaRunner<S> implements HealthSource {
   #producer: Producer | null = null;
   #tickTimer: NodeJS.Timeout | null = null;
   #assignedOnce = false;
+  /** Partitions of the input topics (co-partitioned: the same for each), read at start. */
+  #inputPartitions = 1;
   #alive = true;
   #stopping = false;
 
@@ -270,6 +272,8 @@ export class KafkaRunner<S> implements HealthSource {
       );
     }
     if (created.length > 0) this.#log.info({ topics: created }, 'created missing topics');
+    const meta = await this.#admin.fetchTopicMetadata({ topics: [topology.inputs[0] as string] });
+    this.#inputPartitions = meta.topics[0]?.partitions.length ?? this.#o.partitions;
     await serde.registerAll([...new Set([...topology.inputs, ...topology.outputs])]);
 
     if (guarantee === 'at_least_once') {
@@ -532,6 +536,7 @@ export class KafkaRunner<S> implements HealthSource {
         readUncommitted: false,
         maxWaitTimeInMs: 50,
         maxBytes: 50 * 1024 * 1024,
+        maxBytesPerPartition: 16 * 1024 * 1024,
       });
       const progress = (partition: number, lastOffset: string) => {
         const end = pending.get(partition);
@@ -836,7 +841,7 @@ export class KafkaRunner<S> implements HealthSource {
         continue;
       }
       const input = item.input;
-      if (topology.tick) await this.#passMidnights(work, item.time);
+      if (topology.tick || topology.onClock) await this.#passMidnights(work, item.time, task.partition);
       let attempts = 0;
       try {
         const t1 = performance.now();
@@ -937,7 +942,7 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /** Runs the clock step at every midnight between the partition's clock and `time`. */
-  async #passMidnights(work: Work<S>, time: number): Promise<void> {
+  async #passMidnights(work: Work<S>, time: number, partition: number): Promise<void> {
     if (!Number.isFinite(time)) return;
     const midnight = Math.floor(time / DAY_MS) * DAY_MS;
     if (work.clock === null) {
@@ -947,11 +952,23 @@ export class KafkaRunner<S> implements HealthSource {
     while (work.clock < midnight) {
       work.clock += DAY_MS;
       await this.#tickInto(work, work.clock);
+      await this.#clockInto(work, partition, work.clock);
+    }
+  }
+
+  /** The topology's once-per-partition clock outputs (watermarks) at `at`. */
+  async #clockInto(work: Work<S>, partition: number, at: number): Promise<void> {
+    const onClock = this.#o.topology.onClock;
+    if (!onClock) return;
+    for (const record of onClock(partition, this.#inputPartitions, at)) {
+      work.push(record.topic, { key: record.key, value: await this.#o.serde.encode(record.topic, record.value) });
+      work.counted.push(record);
     }
   }
 
   async #tickInto(work: Work<S>, at: number): Promise<void> {
-    const tick = this.#o.topology.tick as NonNullable<Topology<S>['tick']>;
+    const tick = this.#o.topology.tick;
+    if (!tick) return;
     for (const key of work.keys()) {
       const state = work.stateOf(key);
       if (state === undefined) continue;
@@ -1045,17 +1062,20 @@ export class KafkaRunner<S> implements HealthSource {
         !this.#o.topology.inputs.every((t) => this.#caughtUp(task, t) && (task.buffers.get(t)?.length ?? 0) === 0)
       )
         return;
-      if (work.clock === null) return;
       const midnight = Math.floor(at / DAY_MS) * DAY_MS;
+      // A partition without a record yet has nothing to wait for: its clock starts here,
+      // so that watermarks built from every partition's clock can move on.
+      if (work.clock === null) work.clock = midnight - DAY_MS;
       while (work.clock < midnight) {
         work.clock += DAY_MS;
         await this.#tickInto(work, work.clock);
+        await this.#clockInto(work, task.partition, work.clock);
       }
     });
   }
 
   async #clockStep(step: (work: Work<S>, task: PartitionTask<S>) => Promise<void>): Promise<number> {
-    if (!this.#o.topology.tick || this.#stopping) return 0;
+    if ((!this.#o.topology.tick && !this.#o.topology.onClock) || this.#stopping) return 0;
     let emitted = 0;
     for (const task of [...this.#tasks.values()]) {
       if (!task.active || task.revoked) continue;
