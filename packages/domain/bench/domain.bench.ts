@@ -4,7 +4,9 @@
  * Warm-up, then repetitions; prints median/min/max and writes them to
  * bench/results/<YYYY-MM-DD>-domain.json at the repository root.
  *
- *   npm run bench:domain [-- --reps 7]
+ *   npm run bench:domain [-- --reps 7] [-- --customers 5000] [-- --out FILE]
+ *
+ * `npm run bench` runs it as its domain figure, with --out pointing at its own file.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
@@ -35,10 +37,14 @@ const policy = loadPolicy(JSON.parse(readFileSync(join(root, 'policies', 'defaul
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
-const CUSTOMERS = 5_000;
 const MONTHS = 24;
-const repsArg = process.argv.indexOf('--reps');
-const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 7;
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const CUSTOMERS = Number(option('--customers') ?? 5_000);
+const REPS = Number(option('--reps') ?? 7);
+const OUT = option('--out');
 
 function profileOf(i: number): CustomerProfile {
   return {
@@ -237,7 +243,7 @@ const result = {
 
 const dir = join(root, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${result.date.slice(0, 10)}-domain.json`);
+const file = OUT ?? join(dir, `${result.date.slice(0, 10)}-domain.json`);
 writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
 const fmt = (n: number) => n.toLocaleString('en-US');
 console.log(

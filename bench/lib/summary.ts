@@ -1,0 +1,174 @@
+/**
+ * The summary table of a benchmark run: every figure's median (min - max), its ratio to
+ * its reference (raw kafkajs passthrough for throughput, JSON for serde, the at-least-once
+ * pipeline for exactly-once, the target otherwise) and whether its target is met.
+ */
+import type { Summary } from './common.ts';
+
+export interface Row {
+  figure: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  reference: string;
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+}
+
+type Results = Record<string, Record<string, unknown> | undefined>;
+
+function get(results: Results, path: string): Summary | undefined {
+  const [figure, ...rest] = path.split('.');
+  let v: unknown = results[figure!];
+  for (const key of rest) v = (v as Record<string, unknown> | undefined)?.[key];
+  const s = v as Summary | undefined;
+  return s && typeof s.median === 'number' && !Number.isNaN(s.median) ? s : undefined;
+}
+
+const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+
+export function summaryRows(results: Results): Row[] {
+  const rows: Row[] = [];
+  const raw = get(results, 'passthroughKafkajs.eventsPerSecond');
+  const add = (
+    figure: string,
+    path: string,
+    unit: string,
+    reference: { name: string; value: number | undefined },
+    target: { text: string; ok?: (s: Summary) => boolean } = { text: '' },
+  ) => {
+    const s = get(results, path);
+    if (!s) return;
+    rows.push({
+      figure,
+      unit,
+      median: s.median,
+      min: s.min,
+      max: s.max,
+      reference: reference.name,
+      ratio: reference.value ? round(s.median / reference.value) : null,
+      target: target.text,
+      met: target.ok ? target.ok(s) : null,
+    });
+  };
+  const vsRaw = { name: 'raw kafkajs passthrough', value: raw?.median };
+  add('Raw passthrough, kafkajs (reference)', 'passthroughKafkajs.eventsPerSecond', 'events/s', vsRaw);
+  add('Raw passthrough, kafkajs, transactional', 'passthroughKafkajsTransactional.eventsPerSecond', 'events/s', vsRaw);
+  add('Raw passthrough, @platformatic/kafka', 'passthroughPlatformatic.eventsPerSecond', 'events/s', vsRaw);
+  add(
+    'Raw passthrough, kafkajs, transactional, one group per service',
+    'passthroughKafkajsFanOut.eventsPerSecond',
+    'events/s',
+    vsRaw,
+  );
+  const eos = get(results, 'pipelineExactlyOnce.eventsPerSecond');
+  const alos = get(results, 'pipelineAtLeastOnce.eventsPerSecond');
+  add('Pipeline, exactly-once', 'pipelineExactlyOnce.eventsPerSecond', 'events/s', vsRaw, {
+    text: '>= 0.8 x raw',
+    ok: (s) => raw !== undefined && s.median / raw.median >= 0.8,
+  });
+  add('Pipeline, at-least-once', 'pipelineAtLeastOnce.eventsPerSecond', 'events/s', vsRaw);
+  if (eos && alos) {
+    rows.push({
+      figure: 'Exactly-once / at-least-once pipeline',
+      unit: 'ratio',
+      median: round(eos.median / alos.median),
+      min: round(eos.min / alos.max),
+      max: round(eos.max / alos.min),
+      reference: 'pipeline, at-least-once',
+      ratio: round(eos.median / alos.median),
+      target: '>= 0.7',
+      met: eos.median / alos.median >= 0.7,
+    });
+  }
+  for (const [key, label] of [
+    ['latency', 'exactly-once'],
+    ['latencyAtLeastOnce', 'at-least-once'],
+  ] as const) {
+    const rate = (results[key] as { rate?: number } | undefined)?.rate;
+    add(
+      `Latency p50, ${label} (${rate ?? '?'} events/s)`,
+      `${key}.p50Ms`,
+      'ms',
+      { name: 'target', value: 10 },
+      {
+        text: '<= 10 ms',
+        ok: (s) => s.median <= 10,
+      },
+    );
+    add(
+      `Latency p99, ${label} (${rate ?? '?'} events/s)`,
+      `${key}.p99Ms`,
+      'ms',
+      { name: 'target', value: 50 },
+      {
+        text: '<= 50 ms',
+        ok: (s) => s.median <= 50,
+      },
+    );
+  }
+  add(
+    'Domain: customer value updates',
+    'domain.valueUpdatesPerSecond',
+    'ops/s',
+    { name: 'target', value: 1e6 },
+    {
+      text: '>= 1 000 000',
+      ok: (s) => s.median >= 1e6,
+    },
+  );
+  add(
+    'Domain: decisions',
+    'domain.decisionsPerSecond',
+    'ops/s',
+    { name: 'target', value: 3e5 },
+    {
+      text: '>= 300 000',
+      ok: (s) => s.median >= 3e5,
+    },
+  );
+  const json = get(results, 'serde.json.roundTripsPerSecond');
+  const vsJson = { name: 'JSON', value: json?.median };
+  add(
+    'Serde: contract serde (validation + avsc via registry client)',
+    'serde.contractSerde.roundTripsPerSecond',
+    'round trips/s',
+    vsJson,
+  );
+  add('Serde: registry client (avsc) alone', 'serde.registryClient.roundTripsPerSecond', 'round trips/s', vsJson);
+  add('Serde: JSON.stringify + JSON.parse', 'serde.json.roundTripsPerSecond', 'round trips/s', vsJson);
+  const customers = (results.state as { customers?: number } | undefined)?.customers;
+  const restoreTarget = customers ? (20 * customers) / 1e6 : 20;
+  add(
+    `State restore, ${customers ?? '?'} customers`,
+    'state.restoreSeconds',
+    's',
+    { name: 'target', value: restoreTarget },
+    { text: `<= ${round(restoreTarget, 1)} s`, ok: (s) => s.median <= restoreTarget },
+  );
+  add(
+    'Heap per customer kept (decisions state, restored)',
+    'state.heapBytesPerCustomer',
+    'bytes',
+    { name: 'target', value: 1000 },
+    {
+      text: '<= 1 000 (ideally 500)',
+      ok: (s) => s.median <= 1000,
+    },
+  );
+  return rows;
+}
+
+const fmt = (n: number) => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(n));
+
+export function markdownTable(rows: readonly Row[]): string {
+  const lines = ['| figure | median (min - max) | ratio to reference | target | met |', '|---|---|---|---|---|'];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.figure} | ${fmt(r.median)} ${r.unit} (${fmt(r.min)} - ${fmt(r.max)}) | ${r.ratio === null ? '' : `${r.ratio} (${r.reference})`} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : 'no'} |`,
+    );
+  }
+  return lines.join('\n');
+}
