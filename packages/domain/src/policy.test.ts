@@ -4,7 +4,7 @@ import { keepCustomerValue, tierOf } from './customer-value.ts';
 import { decideOnCancellation } from './decision.ts';
 import { graceOf } from './follow-up.ts';
 import { loadPolicy, type Policy } from './policy.ts';
-import { detectStructuralIssues, type StructuralIssueState } from './structural-issues.ts';
+import { detectStructuralIssues, type StructuralIssueState, structuralMark } from './structural-issues.ts';
 import {
   aB2bCustomer,
   aCancellationOf,
@@ -140,11 +140,11 @@ describe('the policy drives the rules, not the code', () => {
     const policy = policyWith((d) => (at(d, 'structural').minCustomers = 3));
     let state: StructuralIssueState | undefined;
     const alerts: unknown[] = [];
-    for (const c of [1, 2, 3]) {
-      const event = aCancellationOf(
-        { customerId: `c-${c}` },
-        { reason: 'SERVICE_ISSUE', occurredAt: FIXTURE_NOW + c * DAY },
-      );
+    const cancellations = [1, 2, 3].map((c) =>
+      aCancellationOf({ customerId: `c-${c}` }, { reason: 'SERVICE_ISSUE', occurredAt: FIXTURE_NOW + c * DAY }),
+    );
+    // The count takes cancellations once the (one) source partition has passed them.
+    for (const event of [...cancellations, structuralMark('SERVICE_ISSUE', 0, 1, FIXTURE_NOW + 5 * DAY)]) {
       const result = detectStructuralIssues(event, state, aContext({ policy, now: event.occurredAt }));
       state = result.state;
       alerts.push(...result.emit);

@@ -58,6 +58,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         tickIntervalMs: config.TICK_INTERVAL_MS,
         mergeIdleMs: config.MERGE_IDLE_MS,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        onFatal: () => onFatal(),
       }),
   );
   const ops = await startOpsServer({
@@ -67,6 +68,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     sources: () => runners,
   });
   logger.info({ port: ops.port, instanceId, services: runners.map((r) => r.name) }, 'metrics and health endpoints up');
+
+  // A process exits on a fatal runner error (an orchestrator starts it again, which
+  // fences its transactions and resumes from the committed state); in-process services
+  // in tests only report it through /healthz.
+  let fatal = false;
+  function onFatal(): void {
+    if (options.handleSignals === false || fatal) return;
+    fatal = true;
+    const bound = setTimeout(() => process.exit(1), 5_000);
+    bound.unref();
+    void stop().finally(() => process.exit(1));
+  }
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {

@@ -78,6 +78,25 @@ export interface KafkaRunnerOptions<S> {
    * partitions go to the others; heartbeats go at a tenth of it. @default 30000
    */
   sessionTimeoutMs?: number;
+  /**
+   * Called when the runner cannot go on in this process (a transaction whose outcome is
+   * unknown, a consumer that will not restart): a process exits so that a new one
+   * resumes from the committed state. Without it the runner only reports not alive.
+   */
+  onFatal?: (error: unknown) => void;
+}
+
+/**
+ * A transaction failed and could not be aborted either (the broker went away during
+ * commit or abort): whether it committed is unknown, and the producer cannot begin
+ * another. Only a new producer with the same transactional id, fencing this one, and
+ * state read back from the committed offsets and changelog can go on.
+ */
+class TransactionOutcomeUnknown extends Error {
+  constructor(cause: unknown) {
+    super('a transaction failed and could not be aborted; its outcome is unknown', { cause });
+    this.name = 'TransactionOutcomeUnknown';
+  }
 }
 
 /** A fetched input record waiting for its turn in the event-time merge. */
@@ -189,7 +208,10 @@ export class KafkaRunner<S> implements HealthSource {
   /** Consumer group, and prefix of the changelog and transactional ids: the name and the state version. */
   readonly groupId: string;
   readonly changelog: string;
-  readonly #o: Required<Omit<KafkaRunnerOptions<S>, 'clock'>> & { clock: () => number };
+  readonly #o: Required<Omit<KafkaRunnerOptions<S>, 'clock' | 'onFatal'>> & {
+    clock: () => number;
+    onFatal?: (error: unknown) => void;
+  };
   readonly #tasks = new Map<number, PartitionTask<S>>();
   /**
    * Merge order of records with the same event time: the topic catalogue's order (the
@@ -201,6 +223,9 @@ export class KafkaRunner<S> implements HealthSource {
   #producer: Producer | null = null;
   #tickTimer: NodeJS.Timeout | null = null;
   #assignedOnce = false;
+  /** The partitions of the last assignment, and how many assignments there were. */
+  #assigned = new Set<number>();
+  #generation = 0;
   /** Partitions of the input topics (co-partitioned: the same for each), read at start. */
   #inputPartitions = 1;
   #alive = true;
@@ -231,6 +256,31 @@ export class KafkaRunner<S> implements HealthSource {
 
   get #log(): Logger {
     return this.#o.logger;
+  }
+
+  /**
+   * After a fence, the rebalance that moved the partition away is on its way. Should
+   * none come while the group still gives the partition to this instance (it saw the
+   * move and the move back as one assignment), nobody would process it: then the
+   * process must restart and rejoin.
+   */
+  #expectRebalance(partition: number): void {
+    const generation = this.#generation;
+    const timer = setTimeout(() => {
+      if (this.#stopping || this.#generation !== generation || !this.#assigned.has(partition)) return;
+      if (this.#tasks.has(partition)) return;
+      this.#fatal(new Error(`partition ${partition} was fenced but is still assigned here`), partition);
+    }, this.#o.sessionTimeoutMs * 2);
+    timer.unref();
+  }
+
+  #fatal(err: unknown, partition: number | null): void {
+    this.#alive = false;
+    this.#log.error(
+      { err, partition },
+      'cannot go on in this process; it must restart and resume from the committed state',
+    );
+    this.#o.onFatal?.(err);
   }
 
   isAlive(): boolean {
@@ -295,7 +345,7 @@ export class KafkaRunner<S> implements HealthSource {
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
       this.#log.error({ err: error, restart }, 'consumer crashed');
-      if (!restart) this.#alive = false;
+      if (!restart) this.#fatal(error, null);
     });
     // A batch of only transaction markers never reaches eachBatch; its offsets still tell
     // the merge that the topic has nothing more to wait for.
@@ -406,6 +456,8 @@ export class KafkaRunner<S> implements HealthSource {
     const assigned = new Set<number>();
     for (const topic of this.#o.topology.inputs) for (const p of assignment[topic] ?? []) assigned.add(p);
     this.#assignedOnce = true;
+    this.#assigned = assigned;
+    this.#generation++;
     for (const [partition, task] of this.#tasks) {
       if (!assigned.has(partition)) {
         task.revoked = true;
@@ -708,11 +760,16 @@ export class KafkaRunner<S> implements HealthSource {
               if (!(await this.#withLock(task, () => this.#mergeChunk(task)))) break;
               attempt = 0;
             } catch (err) {
+              if (err instanceof TransactionOutcomeUnknown) {
+                this.#fatal(err, task.partition);
+                return;
+              }
               if (isFenced(err)) {
                 this.#log.warn({ partition: task.partition }, 'another instance took over this partition; dropping it');
                 task.revoked = true;
                 this.#tasks.delete(task.partition);
                 await this.#release(task);
+                this.#expectRebalance(task.partition);
                 return;
               }
               if (!isTransient(err) || this.#stopping || task.revoked) throw err;
@@ -1000,8 +1057,12 @@ export class KafkaRunner<S> implements HealthSource {
         await txn.commit();
         metrics.transactions.inc({ service, result: 'committed' });
       } catch (err) {
-        await txn.abort().catch(() => {});
+        const aborted = await txn.abort().then(
+          () => true,
+          () => false,
+        );
         metrics.transactions.inc({ service, result: 'aborted' });
+        if (!aborted && !isFenced(err)) throw new TransactionOutcomeUnknown(err);
         throw err;
       }
     } else {
