@@ -232,6 +232,18 @@ describe('keeping customer value', () => {
     expect(later.last?.tier).toBe('D');
   });
 
+  it('leaves the state as it is on a tick within the month, and moves it on at the first tick of a new month', () => {
+    const start = run([profile({ segment: 'B2B' }), anInvoiceOf({ issuedAt: T0, amount: 600_000 })]).state!;
+    const nextMonth = Date.UTC(new Date(T0).getUTCFullYear(), new Date(T0).getUTCMonth() + 1, 1);
+    const sameMonth = Math.max(start.asOf, nextMonth - DAY);
+    const tick = (at: number) => ({ type: 'Tick' as const, at, customerId: 'cust-0001' });
+    const within = keepCustomerValue(tick(sameMonth), start, aContext({ now: sameMonth }));
+    expect(within.state).toBe(start);
+    expect(within.emit).toEqual([]);
+    const moved = keepCustomerValue(tick(nextMonth), start, aContext({ now: nextMonth })).state!;
+    expect(moved.asOf).toBe(nextMonth);
+  });
+
   it('emits snapshots that satisfy the CustomerValue contract, keyed by customer, caused by the event', () => {
     const events = [profile(), ...monthly(3, 1_234)];
     const result = keepCustomerValue(events[0]!, undefined, aContext({ now: events[0]!.occurredAt }));

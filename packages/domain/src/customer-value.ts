@@ -448,7 +448,11 @@ export function keepCustomerValue(
   let after: CustomerValueState;
   let cause: string;
   if (isTick(event)) {
-    after = asOf === before.asOf ? before : withAsOf(before, asOf);
+    // Only a new month moves the 12-month window (and with it what readers see): within
+    // the month a tick changes nothing, so a runner's daily clock step over every key
+    // neither rebuilds snapshots nor rewrites every key's state.
+    if (monthIndex(asOf) === monthIndex(before.asOf)) return { state: before, emit: NO_EMIT };
+    after = withAsOf(before, asOf);
     cause = `tick:${event.customerId}:${event.at}`;
   } else if ('invoiceId' in event) {
     invoiceChangedWhatReadersSee = true;
