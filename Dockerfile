@@ -8,7 +8,9 @@ COPY policies ./policies
 COPY packages ./packages
 COPY services ./services
 COPY test/tsconfig.json ./test/tsconfig.json
+COPY patches ./patches
 RUN npm install --no-audit --no-fund --ignore-scripts \
+ && npx patch-package \
  && npx tsc -b packages/cli \
  && npm prune --omit=dev --no-audit --no-fund
 
