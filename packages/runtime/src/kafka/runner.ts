@@ -134,6 +134,10 @@ interface PartitionTask<S> {
   lock: Promise<unknown>;
   /** Records per chunk while a chunk was too large for the broker; null for the usual bound. */
   chunkLimit: number | null;
+  /** Fetched records waiting for the registry to decode them (it is away): the merge waits for them, unbounded. */
+  decodeRetrying: number;
+  /** Batches being decoded per topic: such a topic has records to come, whatever its last high watermark said. */
+  readonly decoding: Map<string, number>;
 }
 
 const CHANGELOG_SUFFIX = '-state-changelog';
@@ -488,6 +492,8 @@ export class KafkaRunner<S> implements HealthSource {
         revoked: false,
         lock: Promise.resolve(),
         chunkLimit: null,
+        decodeRetrying: 0,
+        decoding: new Map(),
       };
       this.#tasks.set(partition, task);
       fresh.push(task);
@@ -673,11 +679,16 @@ export class KafkaRunner<S> implements HealthSource {
     task.buffers.set(topic, buffer);
     let fetched = task.fetchedNext.get(topic) ?? 0n;
     const decodeStarted = performance.now();
-    for (const message of batch.messages) {
-      const offset = BigInt(message.offset);
-      if (offset < fetched) continue; // processed by this partition's previous owner, or already buffered
-      buffer.push(await this.#pending(topic, offset, message));
-      fetched = offset + 1n;
+    task.decoding.set(topic, (task.decoding.get(topic) ?? 0) + 1);
+    try {
+      for (const message of batch.messages) {
+        const offset = BigInt(message.offset);
+        if (offset < fetched) continue; // processed by this partition's previous owner, or already buffered
+        buffer.push(await this.#pending(task, topic, offset, message));
+        fetched = offset + 1n;
+      }
+    } finally {
+      task.decoding.set(topic, (task.decoding.get(topic) ?? 1) - 1);
     }
     this.#o.metrics.processingDuration.observe(
       { service: this.name, stage: 'decode' },
@@ -700,18 +711,27 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /** Decodes a fetched record; retries transient registry errors, keeps other errors for the dead-letter topic. */
-  async #pending(topic: string, offset: bigint, message: KafkaMessage): Promise<Pending> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const input = await this.#decode(topic, message);
-        return { topic, offset, message, input, error: null, time: eventTimeOf(input.value) };
-      } catch (err) {
-        if (!isTransient(err) || this.#stopping)
-          return { topic, offset, message, input: null, error: err, time: Number.NEGATIVE_INFINITY };
-        this.#o.metrics.retries.inc({ service: this.name, reason: err instanceof ChurnError ? err.code : 'decode' });
-        this.#log.warn({ err, topic, offset: String(offset), attempt }, 'transient error while decoding; retrying');
-        await sleep(backoff(attempt));
+  async #pending(task: PartitionTask<S>, topic: string, offset: bigint, message: KafkaMessage): Promise<Pending> {
+    let retrying = false;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const input = await this.#decode(topic, message);
+          return { topic, offset, message, input, error: null, time: eventTimeOf(input.value) };
+        } catch (err) {
+          if (!isTransient(err) || this.#stopping)
+            return { topic, offset, message, input: null, error: err, time: Number.NEGATIVE_INFINITY };
+          if (!retrying) {
+            retrying = true;
+            task.decodeRetrying++;
+          }
+          this.#o.metrics.retries.inc({ service: this.name, reason: err instanceof ChurnError ? err.code : 'decode' });
+          this.#log.warn({ err, topic, offset: String(offset), attempt }, 'transient error while decoding; retrying');
+          await sleep(backoff(attempt));
+        }
       }
+    } finally {
+      if (retrying) task.decodeRetrying--;
     }
   }
 
@@ -739,6 +759,7 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** Whether every record of `topic` up to its high watermark is buffered or processed. */
   #caughtUp(task: PartitionTask<S>, topic: string): boolean {
+    if ((task.decoding.get(topic) ?? 0) > 0) return false;
     const high = task.highWater.get(topic);
     return high !== undefined && (task.fetchedNext.get(topic) ?? 0n) >= high;
   }
@@ -826,6 +847,12 @@ export class KafkaRunner<S> implements HealthSource {
       if (waiting) {
         // A topic has records not fetched yet that may come first: wait for them a while.
         if (picked.length > 0) break;
+        // Fetched but not decodable while the registry is away: wait for it, however
+        // long, rather than take the others out of order (the batch drains on its own).
+        if (task.decodeRetrying > 0) {
+          task.idleSince = null;
+          break;
+        }
         const now = Date.now();
         task.idleSince ??= now;
         if (now - task.idleSince < this.#o.mergeIdleMs) {
