@@ -594,7 +594,6 @@ export class KafkaRunner<S> implements HealthSource {
         readUncommitted: false,
         maxWaitTimeInMs: 50,
         maxBytes: 50 * 1024 * 1024,
-        maxBytesPerPartition: 16 * 1024 * 1024,
       });
       const progress = (partition: number, lastOffset: string) => {
         const end = pending.get(partition);
