@@ -15,6 +15,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
+          // Some unit tests start node processes (churnctl, npm start) or run many
+          // property cases: on a loaded two-core machine 5 s is not enough. A bound on
+          // hanging, not a speed assertion.
+          testTimeout: 30_000,
         },
       },
       {
