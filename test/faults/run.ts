@@ -287,6 +287,7 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   const watch = setInterval(() => {
     if (finishedAt === null && outputsDone()) finishedAt = Date.now();
   }, 200);
+  let injectionError: string | null = null;
   try {
     await runScenario(
       scenario,
@@ -304,7 +305,10 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
         log: (line) => log(`${scenario}: ${line}`),
       },
       quick,
-    );
+    ).catch((err: unknown) => {
+      injectionError = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+      log(`${scenario}: injecting a fault failed: ${injectionError}`);
+    });
     // Until every expected record is there (or nothing moves for long), then a quiet spell for extras.
     const deadline = Date.now() + (quick ? 240_000 : 600_000);
     while (finishedAt === null && Date.now() < deadline && Date.now() - Math.max(reader.lastAt, started) < 120_000)
@@ -384,6 +388,7 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
     failures.push(`churn_dead_letters_total ${metric} but ${dead.records} on the dead-letter topics`);
   if (result.recoveryMs.unrecovered > 0) failures.push(`${result.recoveryMs.unrecovered} faults without recovery`);
   if (finishedAt === null) failures.push('the outputs never completed');
+  if (injectionError !== null) failures.push(`injecting a fault failed: ${injectionError}`);
   const privacy = leaks(logDir, freeTexts(input));
   result.logLines = privacy.lines;
   result.logLinesWithFreeText = privacy.leaked;

@@ -89,8 +89,10 @@ export async function killBroker(ctx: FaultContext): Promise<void> {
 
 export async function restartRegistry(ctx: FaultContext, alsoKill: boolean): Promise<void> {
   const at = Date.now();
-  const fault = record(ctx, 'SIGKILL registry', 'registry', at);
-  await infra('down', 'registry', '--kill');
+  // Stopped (SIGTERM), not killed: a registry is a database-backed service whose own
+  // crash recovery is not what this suite tests.
+  const fault = record(ctx, 'registry stopped', 'registry', at);
+  await infra('down', 'registry');
   let killed: FaultRecord | null = null;
   if (alsoKill) {
     // A service that starts while the registry is away cannot check its schemas: it
