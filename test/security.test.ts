@@ -16,7 +16,7 @@ import { decisionsTopology } from '@churn/service-decisions';
 import { signalsTopology } from '@churn/service-signals';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Collector, ensureTopics, newProducer } from './support/kafka.ts';
+import { Collector, connectWithTopics } from './support/kafka.ts';
 import { ready, startTestService, testPolicy } from './support/pipeline.ts';
 import { expectLogsFreeOf, LogCapture, sendCustomerWithFreeText } from './support/privacy.ts';
 import { basicAuthHeader, type RegistryAuthProxy, startRegistryAuthProxy } from './support/registry-auth-proxy.ts';
@@ -173,13 +173,7 @@ describe.skipIf(problem !== null && !ci)('security: SASL_SSL to Kafka, basic aut
     for (const s of services) await ready(s);
 
     // The test's own clients go through the same listener and the same proxy.
-    const kafka = saslKafka();
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin);
-    await admin.disconnect();
-    const producer = newProducer(kafka);
-    await producer.connect();
+    const { kafka, producer } = await connectWithTopics(saslKafka());
     cleanups.push(() => producer.disconnect());
     const collector = await new Collector(kafka).start(['churn.decisions.v1']);
     cleanups.push(() => collector.stop());

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { topicCatalogue } from '@churn/contracts';
+import { inputTopics, topicCatalogue } from '@churn/contracts';
 import { loadPolicy, type Policy } from '@churn/domain';
 import {
   DEFAULT_POLICY_FILE,
@@ -24,13 +24,7 @@ import { type Admin, Kafka, logLevel, Partitioners, type Producer } from 'kafkaj
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PARTITIONS = 3;
 /** The pipeline's input topics that `churnctl generate` writes. */
-export const INPUT_TOPICS = [
-  'customer.profiles.v1',
-  'billing.invoices.v1',
-  'customer.surveys.v1',
-  'customer.cancellations.v1',
-  'contact-center.task-outcomes.v1',
-] as const;
+export const INPUT_TOPICS = inputTopics;
 
 /** Where the broker and registry are; set by run.ts for every worker. */
 export interface Endpoints {

@@ -5,8 +5,10 @@
  * dead-letter it.
  */
 import { randomBytes } from 'node:crypto';
-import { generatePopulation, type OfflineEvent, Random } from '@churn/cli';
-import { avroSchemas, type RecordName, recordOfTopic, type TopicName } from '@churn/contracts';
+import { allTopologies, generatePopulation, type OfflineEvent, Random } from '@churn/cli';
+import { avroSchemas, inputTopics, type RecordName, recordOfTopic } from '@churn/contracts';
+import { loadPolicy } from '@churn/domain';
+import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
 import avro from 'avsc';
 import { Partitioners } from 'kafkajs';
 
@@ -16,22 +18,14 @@ export const PARTITIONS = 3;
 /** The services' MAX_RECORD_BYTES in the suite: an oversized record is just above it. */
 export const MAX_RECORD_BYTES = 64 * 1024;
 
-export const INPUT_TOPICS = [
-  'customer.profiles.v1',
-  'billing.invoices.v1',
-  'customer.surveys.v1',
-  'customer.cancellations.v1',
-  'contact-center.task-outcomes.v1',
-] as const satisfies readonly TopicName[];
+export const INPUT_TOPICS = inputTopics;
+type InputTopic = (typeof INPUT_TOPICS)[number];
 
-/** Which service reads which input topic (each dead-letters a bad record on its own). */
-export const READERS: Record<(typeof INPUT_TOPICS)[number], readonly string[]> = {
-  'customer.profiles.v1': ['churn-customer-value', 'churn-decisions', 'churn-signals', 'churn-follow-ups'],
-  'billing.invoices.v1': ['churn-customer-value', 'churn-decisions', 'churn-signals', 'churn-follow-ups'],
-  'customer.surveys.v1': ['churn-customer-value', 'churn-decisions', 'churn-signals', 'churn-follow-ups'],
-  'customer.cancellations.v1': ['churn-decisions'],
-  'contact-center.task-outcomes.v1': ['churn-follow-ups', 'churn-outcomes'],
-};
+/** Which services read each input topic: each dead-letters a bad record on its own. */
+const topologies = allTopologies(loadPolicy(readJsonFile(DEFAULT_POLICY_FILE)));
+export const READERS: ReadonlyMap<string, readonly string[]> = new Map(
+  INPUT_TOPICS.map((topic) => [topic, topologies.filter((t) => t.inputs.includes(topic)).map((t) => t.name)]),
+);
 
 export const BAD_KINDS = [
   'random-bytes',
@@ -56,7 +50,7 @@ export type InputRecord =
   | {
       kind: Exclude<BadKind, 'duplicate'>;
       id: string;
-      topic: (typeof INPUT_TOPICS)[number];
+      topic: InputTopic;
       key: string | null;
       /** Raw bytes, or a value to write with the schema id of `schemaOf`'s topic without validation. */
       bytes?: Buffer;
@@ -133,7 +127,7 @@ export function mixInput(good: OfflineEvent[], share: number, seed: number): Fau
   const counts: Record<string, number> = { good: good.length };
   const badPerGood = share / (1 - share);
   let n = 0;
-  const pickTopic = () => INPUT_TOPICS[rnd.int(0, INPUT_TOPICS.length - 1)] as (typeof INPUT_TOPICS)[number];
+  const pickTopic = () => INPUT_TOPICS[rnd.int(0, INPUT_TOPICS.length - 1)] as InputTopic;
   const ofTopic = (topic: string, before: number) => {
     for (let i = before; i >= 0; i--) if (good[i]?.topic === topic) return good[i] as OfflineEvent;
     return good.find((e) => e.topic === topic) as OfflineEvent;
@@ -184,7 +178,7 @@ export function mixInput(good: OfflineEvent[], share: number, seed: number): Fau
         }
         case 'other-subject-schema-id': {
           // A profile, written with the profile subject's id, onto another input topic.
-          topic = INPUT_TOPICS[rnd.int(1, INPUT_TOPICS.length - 1)] as (typeof INPUT_TOPICS)[number];
+          topic = INPUT_TOPICS[rnd.int(1, INPUT_TOPICS.length - 1)] as InputTopic;
           const e = ofTopic('customer.profiles.v1', i);
           record = {
             kind,
@@ -261,7 +255,7 @@ export function mixInput(good: OfflineEvent[], share: number, seed: number): Fau
         }
       }
       records.push(record);
-      const readers = READERS[record.topic];
+      const readers = READERS.get(record.topic) ?? [];
       expectedDeadLetters.set(id, kind === 'unknown-customer' ? ['churn-decisions'] : readers);
     }
   }

@@ -47,8 +47,9 @@ export function newProducer(kafka: Kafka) {
 }
 
 /** A client, every contract topic created, and a connected idempotent producer. */
-export async function connectWithTopics(): Promise<{ kafka: Kafka; producer: ReturnType<typeof newProducer> }> {
-  const kafka = testKafka();
+export async function connectWithTopics(
+  kafka: Kafka = testKafka(),
+): Promise<{ kafka: Kafka; producer: ReturnType<typeof newProducer> }> {
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin);

@@ -55,3 +55,6 @@ export const personalDataFields: Readonly<Record<RecordName, readonly string[]>>
     return [record, found];
   }),
 ) as unknown as Record<RecordName, readonly string[]>;
+
+/** The topics operations feed (role `input` in the catalogue), in catalogue order. */
+export const inputTopics: readonly TopicName[] = topicCatalogue.filter((t) => t.role === 'input').map((t) => t.topic);

@@ -1043,7 +1043,12 @@ export class KafkaRunner<S> implements HealthSource {
   async #clockInto(work: Work<S>, partition: number, at: number): Promise<void> {
     const onClock = this.#o.topology.onClock;
     if (!onClock) return;
-    for (const record of onClock(partition, this.#inputPartitions, at)) {
+    await this.#emitInto(work, onClock(partition, this.#inputPartitions, at));
+  }
+
+  /** Encodes a clock step's outputs into the transaction. */
+  async #emitInto(work: Work<S>, records: readonly OutputRecord[]): Promise<void> {
+    for (const record of records) {
       work.push(record.topic, { key: record.key, value: await this.#o.serde.encode(record.topic, record.value) });
       work.counted.push(record);
     }
@@ -1056,10 +1061,7 @@ export class KafkaRunner<S> implements HealthSource {
       const state = work.stateOf(key);
       if (state === undefined) continue;
       const result = tick(key, state, at);
-      for (const record of result.emit) {
-        work.push(record.topic, { key: record.key, value: await this.#o.serde.encode(record.topic, record.value) });
-        work.counted.push(record);
-      }
+      await this.#emitInto(work, result.emit);
       if (result.state !== state) work.pending.set(key, result.state);
     }
   }
