@@ -6,10 +6,27 @@ import { crossFieldRules } from './rules.ts';
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: ContractIssue[] };
 
+const validatorCache = new Map<RecordName, z.ZodType>();
+
 function validatorFor(record: RecordName): z.ZodType {
-  const schema = (validators as Record<string, z.ZodType | undefined>)[`${record}Schema`];
+  let schema = validatorCache.get(record);
+  if (schema) return schema;
+  schema = (validators as Record<string, z.ZodType | undefined>)[`${record}Schema`];
   if (!schema) throw new TypeError(`no validator for record ${record}`);
+  validatorCache.set(record, schema);
   return schema;
+}
+
+/** The field names of each record node of the Avro schemas, built once per node. */
+const knownFields = new WeakMap<object, ReadonlySet<string>>();
+
+function fieldsOf(node: AvroNode & { fields: Array<{ name: string }> }): ReadonlySet<string> {
+  let known = knownFields.get(node);
+  if (!known) {
+    known = new Set(node.fields.map((f) => f.name));
+    knownFields.set(node, known);
+  }
+  return known;
 }
 
 interface AvroNode {
@@ -47,7 +64,7 @@ function unknownFields(record: RecordName, value: unknown): ContractIssue[] {
     if (node.type !== 'record' || !node.fields || Object.getPrototypeOf(val) !== Object.prototype) return;
     const ns = node.namespace ?? namespace;
     named.set(`${ns}.${String(node.name)}`, node);
-    const known = new Set(node.fields.map((f) => f.name));
+    const known = fieldsOf(node as AvroNode & { fields: Array<{ name: string }> });
     for (const key of Object.keys(val)) {
       if (!known.has(key)) issues.push({ path: `${path}${key}`, message: 'is not a field of this record' });
     }

@@ -18,7 +18,7 @@ import type {
 import { deriveId, hash53 } from './ids.ts';
 import { minorUnitsOf, type Policy } from './policy.ts';
 import { type Emitted, isTick, NO_EMIT, type ProcessorContext, type ProcessorResult, type Tick } from './processor.ts';
-import { DAY_MS, monthIndex } from './time.ts';
+import { DAY_MS, monthIndex, startOfNextMonth } from './time.ts';
 
 /** What the profile told us about a customer. */
 export interface ProfileFacts {
@@ -479,4 +479,13 @@ export function keepCustomerValue(
   // `after` is a fresh object of this call (never the caller's state), so completing it in place keeps the processor pure.
   (after as { emitted: number }).emitted = print;
   return { state: after, emit: [emitted] };
+}
+
+/**
+ * The earliest clock time at which a Tick can change this state or emit: the first
+ * instant of the month after `asOf` (a tick within the month is a no-op). A runner need
+ * not tick the customer before then; events that change the state move it.
+ */
+export function valueDueAt(state: CustomerValueState | undefined): number {
+  return state === undefined ? Number.POSITIVE_INFINITY : startOfNextMonth(state.asOf);
 }

@@ -187,6 +187,26 @@ function onTick(state: FollowUpState, at: number, policy: Policy): ProcessorResu
   return { state: { ...state, open, dialogue }, emit };
 }
 
+/**
+ * The earliest clock time at which a Tick can change this state or emit (what `onTick`
+ * looks at): the next follow-up when none is open, the grace deadline of an open one
+ * not alerted yet (when the program alerts), the deadline of an open dialogue not
+ * alerted yet. Infinity when no tick can do anything until an event arrives.
+ */
+export function followUpDueAt(state: FollowUpState | undefined, policy: Policy): number {
+  const value = state?.value ?? null;
+  if (state === undefined || value === null) return Number.POSITIVE_INFINITY;
+  const entry = policy.tables.program[value.tier][value.track];
+  let due = Number.POSITIVE_INFINITY;
+  if (state.open === null) {
+    due = nextFollowUpAt(state.lastCompletedAt ?? state.since ?? value.signedUpAt ?? value.asOf, entry);
+  } else if (!state.open.alerted && entry.alertWhenNotFollowed) {
+    due = state.open.deadline;
+  }
+  if (state.dialogue !== null && !state.dialogue.alerted) due = Math.min(due, state.dialogue.deadline);
+  return due;
+}
+
 function howOf(entry: ProgramEntry): string {
   switch (entry.owner) {
     case 'automated':

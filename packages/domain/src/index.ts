@@ -34,6 +34,7 @@ export {
   type ProfileFacts,
   snapshotOf,
   tierOf,
+  valueDueAt,
 } from './customer-value.ts';
 export {
   type CancellationEvent,
@@ -52,6 +53,7 @@ export {
   atRiskSignals,
   type FollowUpEvent,
   type FollowUpState,
+  followUpDueAt,
   graceOf,
   nextFollowUpAt,
   type OpenDialogue,
@@ -126,4 +128,11 @@ export const processors = {
   detectStructuralIssues: detectStructuralIssues satisfies Processor<CancellationRequested, StructuralIssueState>,
   trackOutcomes: trackOutcomes satisfies Processor<OutcomeEvent, OutcomeLedger>,
 } as const;
-export { type JoiningProcessor, tickValue, updateOwn, updateValue, type WithValue } from './with-customer-value.ts';
+export {
+  type JoiningProcessor,
+  tickValue,
+  updateOwn,
+  updateValue,
+  valueOfStateDueAt,
+  type WithValue,
+} from './with-customer-value.ts';

@@ -73,3 +73,11 @@ export function addMonths(at: number, n: number): number {
   const timeOfDay = at - Math.floor(at / DAY_MS) * DAY_MS;
   return daysFromCivil(y, m, d) * DAY_MS + timeOfDay;
 }
+
+/** The first instant (midnight UTC of the 1st) of the calendar month after the one `at` falls in. */
+export function startOfNextMonth(at: number): number {
+  civil(at);
+  const total = year * 12 + month;
+  const y = Math.floor(total / 12);
+  return daysFromCivil(y, total - y * 12 + 1, 1) * DAY_MS;
+}

@@ -6,7 +6,7 @@
  * processor's own inputs.
  */
 import type { CustomerValue } from '@churn/contracts';
-import { type CustomerValueEvent, type CustomerValueState, keepCustomerValue } from './customer-value.ts';
+import { type CustomerValueEvent, type CustomerValueState, keepCustomerValue, valueDueAt } from './customer-value.ts';
 import { type Emitted, NO_EMIT, type ProcessorContext, type ProcessorResult, type Tick } from './processor.ts';
 
 /** The state of a processor that keeps the customer's value beside its own state. */
@@ -81,4 +81,9 @@ export function tickValue<E, S>(
   if (state.value === undefined) return { state, emit: NO_EMIT };
   const tick: Tick & { customerId: string } = { type: 'Tick', at, customerId };
   return updateValue(tick, state, processor, ctx);
+}
+
+/** When `tickValue` can first change the state: when the customer's value can (the processor's own ticks aside). */
+export function valueOfStateDueAt<S>(state: WithValue<S> | undefined): number {
+  return valueDueAt(state?.value);
 }

@@ -85,6 +85,8 @@ export class InProcessRunner {
       if (!topology.tick) continue;
       const store = this.#stores.get(topology.name) as Map<string, unknown>;
       for (const key of [...store.keys()].sort()) {
+        // A key whose clock step is not due yet would not change (see Topology.dueAt).
+        if (topology.dueAt && topology.dueAt(key, store.get(key)) > at) continue;
         const result = topology.tick(key, store.get(key), at);
         if (result.state === undefined) store.delete(key);
         else store.set(key, result.state);

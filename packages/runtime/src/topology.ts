@@ -55,6 +55,13 @@ export interface Topology<S = unknown> {
    */
   tick?(key: string, state: S, at: number): StepResult<S>;
   /**
+   * The earliest clock time at which `tick` can change the key's state or emit anything
+   * (Infinity: not before another record changes the state). Runners then tick only the
+   * keys that are due instead of every key at every midnight. Without it every key is
+   * ticked. It must never be later than the first tick that does something.
+   */
+  dueAt?(key: string, state: S): number;
+  /**
    * Called once per input partition at every midnight its clock passes, after `tick`,
    * with the partition and the input's partition count: what it returns goes out in the
    * same transaction (watermarks for a stage that merges partitions). The in-process

@@ -1,4 +1,10 @@
-import { type CustomerValueEvent, type CustomerValueState, keepCustomerValue, type Policy } from '@churn/domain';
+import {
+  type CustomerValueEvent,
+  type CustomerValueState,
+  keepCustomerValue,
+  type Policy,
+  valueDueAt,
+} from '@churn/domain';
 import type { Topology } from '@churn/runtime';
 
 export const SERVICE = 'churn-customer-value';
@@ -15,5 +21,6 @@ export function customerValueTopology(policy: Policy): Topology<CustomerValueSta
     outputs: ['churn.customer-value.v1'],
     process: (record, state, now) => keepCustomerValue(record.value as CustomerValueEvent, state, { now, policy }),
     tick: (key, state, at) => keepCustomerValue({ type: 'Tick', at, customerId: key }, state, { now: at, policy }),
+    dueAt: (_key, state) => valueDueAt(state),
   };
 }

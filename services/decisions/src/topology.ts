@@ -7,6 +7,7 @@ import {
   tickValue,
   updateOwn,
   updateValue,
+  valueOfStateDueAt,
   type WithValue,
 } from '@churn/domain';
 import type { Topology } from '@churn/runtime';
@@ -36,5 +37,6 @@ export function decisionsTopology(policy: Policy): Topology<DecisionsState> {
       return updateValue(record.value as CustomerValueEvent, state, decideOnCancellation, ctx);
     },
     tick: (key, state, at) => tickValue(key, at, state, decideOnCancellation, { now: at, policy }),
+    dueAt: (_key, state) => valueOfStateDueAt(state),
   };
 }

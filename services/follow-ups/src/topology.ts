@@ -2,11 +2,13 @@ import type { TaskOutcome } from '@churn/contracts';
 import {
   type CustomerValueEvent,
   type FollowUpState,
+  followUpDueAt,
   type Policy,
   scheduleFollowUps,
   tickValue,
   updateOwn,
   updateValue,
+  valueOfStateDueAt,
   type WithValue,
 } from '@churn/domain';
 import type { Topology } from '@churn/runtime';
@@ -41,5 +43,6 @@ export function followUpsTopology(policy: Policy): Topology<FollowUpsState> {
       const ticked = updateOwn({ type: 'Tick', at }, valued.state, scheduleFollowUps, ctx);
       return { state: ticked.state, emit: [...valued.emit, ...ticked.emit] };
     },
+    dueAt: (_key, state) => Math.min(valueOfStateDueAt(state), followUpDueAt(state.own, policy)),
   };
 }

@@ -12,6 +12,7 @@ import {
   tickValue,
   updateOwn,
   updateValue,
+  valueOfStateDueAt,
   type WithValue,
 } from '@churn/domain';
 import type { Topology } from '@churn/runtime';
@@ -72,5 +73,6 @@ export function signalsTopology(policy: Policy): Topology<SignalsState> {
       return { state: own.state, emit: [...valued.emit, ...own.emit] };
     },
     tick: (key, state, at) => tickValue(key, at, state, routeSignal, { now: at, policy }),
+    dueAt: (_key, state) => valueOfStateDueAt(state),
   };
 }
