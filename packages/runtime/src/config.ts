@@ -55,6 +55,8 @@ export const kafkaServiceEnv = {
   TICK_INTERVAL_MS: int(0, 86_400_000).default(60_000),
   /** How long the event-time merge waits for an input whose next records are not fetched yet. */
   MERGE_IDLE_MS: int(0, 600_000).default(2_000),
+  /** How long a transaction with only state changes and offsets stays open for more records; 0: commit every chunk. */
+  COMMIT_INTERVAL_MS: int(0, 60_000).default(100),
   /** How long the group waits for a silent instance before its partitions move to the others. */
   KAFKA_SESSION_TIMEOUT_MS: int(6000, 300_000).default(30_000),
   METRICS_PORT: int(0, 65535).default(9464),

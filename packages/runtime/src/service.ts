@@ -57,6 +57,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         maxAttempts: config.MAX_PROCESSING_ATTEMPTS,
         tickIntervalMs: config.TICK_INTERVAL_MS,
         mergeIdleMs: config.MERGE_IDLE_MS,
+        commitIntervalMs: config.COMMIT_INTERVAL_MS,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         onFatal: () => onFatal(),
       }),

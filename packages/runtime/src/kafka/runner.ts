@@ -74,6 +74,13 @@ export interface KafkaRunnerOptions<S> {
    */
   mergeIdleMs?: number;
   /**
+   * How long a transaction that holds only state changes and offsets (nothing a reader
+   * waits for) stays open for more records before it commits; one with outputs or dead
+   * letters commits at once. Fewer, larger transactions when inputs trickle in; 0 commits
+   * every chunk. @default 100
+   */
+  commitIntervalMs?: number;
+  /**
    * How long the group waits for a silent instance (a crashed process, say) before its
    * partitions go to the others; heartbeats go at a tenth of it. @default 30000
    */
@@ -129,6 +136,10 @@ interface PartitionTask<S> {
   rerun: boolean;
   idleSince: number | null;
   wake: NodeJS.Timeout | null;
+  /** The transaction being filled (processed, not committed), if any. */
+  open: Work<S> | null;
+  /** Commits the open transaction when it is old enough. */
+  flush: NodeJS.Timeout | null;
   producer: Producer | null;
   activation: Promise<void>;
   active: boolean;
@@ -254,6 +265,7 @@ export class KafkaRunner<S> implements HealthSource {
       tickIntervalMs: 60_000,
       clock: Date.now,
       mergeIdleMs: 2_000,
+      commitIntervalMs: 100,
       sessionTimeoutMs: 30_000,
       ...options,
     };
@@ -389,8 +401,14 @@ export class KafkaRunner<S> implements HealthSource {
     if (this.#stopping) return;
     this.#stopping = true;
     if (this.#tickTimer) clearInterval(this.#tickTimer);
-    // Let a transaction in flight commit or abort before leaving.
-    await Promise.all([...this.#tasks.values()].map((t) => this.#withLock(t, async () => {})));
+    // Let a transaction in flight commit or abort before leaving, and commit the open one.
+    await Promise.all(
+      [...this.#tasks.values()].map((t) =>
+        this.#withLock(t, async () => {
+          if (t.open && t.active && !t.revoked) await this.#commitWork(t, t.open);
+        }).catch((err: unknown) => this.#log.warn({ err, partition: t.partition }, 'could not commit before leaving')),
+      ),
+    );
     try {
       await this.#consumer?.disconnect();
     } catch (err) {
@@ -496,6 +514,8 @@ export class KafkaRunner<S> implements HealthSource {
         rerun: false,
         idleSince: null,
         wake: null,
+        open: null,
+        flush: null,
         producer: null,
         activation: Promise.resolve(),
         active: false,
@@ -520,6 +540,8 @@ export class KafkaRunner<S> implements HealthSource {
 
   async #release(task: PartitionTask<S>): Promise<void> {
     if (task.wake) clearTimeout(task.wake);
+    if (task.flush) clearTimeout(task.flush);
+    task.open = null;
     task.buffers.clear();
     const producer = task.producer;
     task.producer = null;
@@ -826,17 +848,75 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /**
-   * Picks the next records of the partition in event-time order and processes them in
-   * one transaction. Returns whether it processed any.
+   * Picks the next records of the partition in event-time order and processes them into
+   * the partition's open transaction, which commits when it holds outputs or dead letters
+   * (someone downstream waits for them), when it is full, or once it is
+   * `commitIntervalMs` old. Returns whether it processed or committed anything.
    */
   async #mergeChunk(task: PartitionTask<S>): Promise<boolean> {
     if (!task.active || task.revoked || this.#stopping) return false;
+    const work = task.open ?? new Work<S>(task, this.#dueOf);
+    try {
+      const picked = this.#pick(task, work);
+      if (picked.length === 0) {
+        if (task.open === null) return false;
+        const age = performance.now() - work.since;
+        if (age < this.#o.commitIntervalMs) {
+          this.#flushLater(task, this.#o.commitIntervalMs - age);
+          return false;
+        }
+        await this.#commitWork(task, work);
+        return true;
+      }
+      task.open = work;
+      await this.#processInto(task, work, picked);
+      const limit = task.chunkLimit ?? MAX_CHUNK;
+      const urgent = work.out.size > 0;
+      if (urgent || work.records >= limit || work.bytes >= MAX_CHUNK_BYTES || this.#o.commitIntervalMs === 0) {
+        await this.#commitWork(task, work);
+      } else {
+        this.#flushLater(task, this.#o.commitIntervalMs - (performance.now() - work.since));
+      }
+      return true;
+    } catch (err) {
+      // Nothing of the open transaction is kept: its records are still buffered and are
+      // processed again, from the committed state.
+      task.open = null;
+      if (isTooLarge(err) && work.records > 1) {
+        // Outputs larger than the byte bound foresaw: the same records again, in halves.
+        task.chunkLimit = Math.max(1, Math.floor(work.records / 2));
+        this.#log.warn(
+          { partition: task.partition, records: task.chunkLimit },
+          'transaction too large; smaller chunks',
+        );
+      }
+      throw err;
+    }
+  }
+
+  /** Runs the merge again in `ms`, to commit an open transaction that waits for more records. */
+  #flushLater(task: PartitionTask<S>, ms: number): void {
+    if (task.flush) return;
+    task.flush = setTimeout(
+      () => {
+        task.flush = null;
+        this.#drain(task);
+      },
+      Math.max(0, ms),
+    );
+    task.flush.unref();
+  }
+
+  /**
+   * The next records in event-time order, after those the open transaction holds, up to
+   * the transaction's bounds; none while a topic that may have earlier records is awaited.
+   */
+  #pick(task: PartitionTask<S>, work: Work<S>): Pending[] {
     const inputs = this.#o.topology.inputs;
-    const cursor = new Map<string, number>();
+    const cursor = work.cursor;
     const picked: Pending[] = [];
     const limit = task.chunkLimit ?? MAX_CHUNK;
-    let bytes = 0;
-    while (picked.length < limit && bytes < MAX_CHUNK_BYTES) {
+    while (work.records + picked.length < limit && work.bytes < MAX_CHUNK_BYTES) {
       let best: Pending | undefined;
       let bestRank = 0;
       let waiting = false;
@@ -883,47 +963,17 @@ export class KafkaRunner<S> implements HealthSource {
       }
       cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
       picked.push(best);
-      bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
+      work.bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
     }
-    if (picked.length === 0) return false;
-    try {
-      await this.#processChunk(task, picked);
-    } catch (err) {
-      if (isTooLarge(err) && picked.length > 1) {
-        // Outputs larger than the byte bound foresaw: the same records again, in halves.
-        task.chunkLimit = Math.max(1, Math.floor(picked.length / 2));
-        this.#log.warn(
-          { partition: task.partition, records: task.chunkLimit },
-          'transaction too large; smaller chunks',
-        );
-      }
-      throw err;
-    }
-    task.chunkLimit = null;
-    for (const [topic, n] of cursor) {
-      const buffer = task.buffers.get(topic) ?? [];
-      buffer.splice(0, n);
-      if (task.paused.has(topic) && buffer.length < MAX_BUFFERED / 2) {
-        task.paused.delete(topic);
-        this.#consumer?.resume([{ topic, partitions: [task.partition] }]);
-      }
-    }
-    return true;
+    return picked;
   }
 
-  /** Processes picked records (and the clock steps they pass) in one transaction, then moves state on. */
-  async #processChunk(task: PartitionTask<S>, picked: readonly Pending[]): Promise<void> {
-    const { topology, metrics, serde } = this.#o;
-    const service = this.name;
-    const work = new Work<S>(task, this.#dueOf);
-    const last = new Map<string, bigint>();
-    /** Records processed per topic (counted once per chunk: a label lookup per record is not free). */
-    const consumed = new Map<string, number>();
-    let processSeconds = 0;
-    let encodeSeconds = 0;
-
+  /** Processes picked records (and the clock steps they pass) into the open transaction. */
+  async #processInto(task: PartitionTask<S>, work: Work<S>, picked: readonly Pending[]): Promise<void> {
+    const { topology, serde } = this.#o;
+    work.records += picked.length;
     for (const item of picked) {
-      last.set(item.topic, item.offset);
+      work.last.set(item.topic, item.offset);
       const source = {
         topic: item.topic,
         partition: task.partition,
@@ -952,40 +1002,59 @@ export class KafkaRunner<S> implements HealthSource {
           }
         }
         const t2 = performance.now();
-        processSeconds += (t2 - t1) / 1000;
+        work.processSeconds += (t2 - t1) / 1000;
         const encoded: Array<[string, Message]> = [];
         for (const record of result.emit)
           encoded.push([record.topic, { key: record.key, value: await serde.encode(record.topic, record.value) }]);
-        encodeSeconds += (performance.now() - t2) / 1000;
+        work.encodeSeconds += (performance.now() - t2) / 1000;
         for (const [t, m] of encoded) work.push(t, m);
         for (const record of result.emit) {
           work.counted.push(record);
           if (record.topic === 'churn.decisions.v1') work.latencies.push(item.time);
         }
         if (result.state !== previous) work.setState(input.key, result.state);
-        consumed.set(item.topic, (consumed.get(item.topic) ?? 0) + 1);
+        work.consumed.set(item.topic, (work.consumed.get(item.topic) ?? 0) + 1);
       } catch (err) {
         if (isTransient(err)) throw err;
         this.#deadLetter(work, source, err, Math.max(attempts, 1));
       }
     }
+  }
 
-    for (const [topic, n] of consumed) metrics.eventsConsumed.inc({ service, topic }, n);
+  /** Commits the open transaction, then moves state, positions and buffers on. */
+  async #commitWork(task: PartitionTask<S>, work: Work<S>): Promise<void> {
+    const { metrics } = this.#o;
+    const service = this.name;
+    if (task.flush) {
+      clearTimeout(task.flush);
+      task.flush = null;
+    }
+    for (const [topic, n] of work.consumed) metrics.eventsConsumed.inc({ service, topic }, n);
     this.#stageChangelog(task, work);
-    const offsets = [...last].map(([topic, offset]) => ({
+    const offsets = [...work.last].map(([topic, offset]) => ({
       topic,
       partitions: [{ partition: task.partition, offset: (offset + 1n).toString() }],
     }));
     const commitStarted = performance.now();
     await this.#commit(task, work, offsets);
+    task.open = null;
     const committedAt = this.#o.clock();
     metrics.processingDuration.observe({ service, stage: 'commit' }, (performance.now() - commitStarted) / 1000);
-    metrics.processingDuration.observe({ service, stage: 'process' }, processSeconds);
-    metrics.processingDuration.observe({ service, stage: 'encode' }, encodeSeconds);
+    metrics.processingDuration.observe({ service, stage: 'process' }, work.processSeconds);
+    metrics.processingDuration.observe({ service, stage: 'encode' }, work.encodeSeconds);
 
     // Only now, with the transaction committed, do the in-memory state and positions move on.
     this.#apply(task, work);
-    for (const [topic, offset] of last) task.nextOffset.set(topic, offset + 1n);
+    task.chunkLimit = null;
+    for (const [topic, offset] of work.last) task.nextOffset.set(topic, offset + 1n);
+    for (const [topic, n] of work.cursor) {
+      const buffer = task.buffers.get(topic) ?? [];
+      buffer.splice(0, n);
+      if (task.paused.has(topic) && buffer.length < MAX_BUFFERED / 2) {
+        task.paused.delete(topic);
+        this.#consumer?.resume([{ topic, partitions: [task.partition] }]);
+      }
+    }
     for (const occurredAt of work.latencies)
       metrics.decisionLatency.observe(Math.max(0, committedAt - occurredAt) / 1000);
     for (const topic of this.#o.topology.inputs) {
@@ -1196,6 +1265,9 @@ export class KafkaRunner<S> implements HealthSource {
       if (!task.active || task.revoked) continue;
       try {
         emitted += await this.#withLock(task, async () => {
+          // The clock step goes on from the committed state: records processed but not
+          // committed yet are committed first.
+          if (task.open) await this.#commitWork(task, task.open);
           const work = new Work<S>(task, this.#dueOf);
           await step(work, task);
           if (work.pending.size === 0 && work.out.size === 0 && work.clock === task.clock) return 0;
@@ -1301,6 +1373,18 @@ class Work<S> {
   readonly pending = new Map<string, S | undefined>();
   readonly counted: OutputRecord[] = [];
   readonly latencies: number[] = [];
+  /** Per input topic: how many buffered records the transaction holds, from the head. */
+  readonly cursor = new Map<string, number>();
+  /** Per input topic: the offset of the last record held. */
+  readonly last = new Map<string, bigint>();
+  /** Records processed per topic (counted once per transaction: a label lookup per record is not free). */
+  readonly consumed = new Map<string, number>();
+  records = 0;
+  bytes = 0;
+  processSeconds = 0;
+  encodeSeconds = 0;
+  /** When the transaction opened (performance.now()). */
+  readonly since = performance.now();
   readonly #store: Map<string, S>;
   readonly #due: DueIndex;
   readonly #dueOf: (key: string, state: S | undefined) => number;
