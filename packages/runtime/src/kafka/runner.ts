@@ -12,7 +12,9 @@
  *   p). It is restored when a partition is assigned, before that partition's records
  *   are processed; readiness reflects it.
  * - Exactly-once (the default): each batch's outputs, dead letters, state changes and
- *   consumed offsets are written in one Kafka transaction. Each input partition has its
+ *   consumed offsets are written in one Kafka transaction. A transaction with outputs
+ *   or dead letters commits at once; one with only state changes stays open for more
+ *   records, up to `commitIntervalMs`. Each input partition has its
  *   own transactional id (`<service>-<partition>`), so an instance that takes over a
  *   partition fences the one that had it, and reads the committed offset only after
  *   the fence, when no transaction of the old owner can still be open.
