@@ -857,11 +857,11 @@ export class KafkaRunner<S> implements HealthSource {
    */
   async #mergeChunk(task: PartitionTask<S>): Promise<boolean> {
     if (!task.active || task.revoked || this.#stopping) return false;
-    const work = task.open ?? new Work<S>(task, this.#dueOf);
+    let work = task.open;
     try {
-      const picked = this.#pick(task, work);
+      const { picked, cursor, bytes } = this.#pick(task, work);
       if (picked.length === 0) {
-        if (task.open === null) return false;
+        if (work === null) return false;
         const age = performance.now() - work.since;
         if (age < this.#o.commitIntervalMs) {
           this.#flushLater(task, this.#o.commitIntervalMs - age);
@@ -870,6 +870,9 @@ export class KafkaRunner<S> implements HealthSource {
         await this.#commitWork(task, work);
         return true;
       }
+      // A transaction opens only once it has records.
+      work ??= new Work<S>(task, this.#dueOf, cursor);
+      work.bytes += bytes;
       task.open = work;
       await this.#processInto(task, work, picked);
       const limit = task.chunkLimit ?? MAX_CHUNK;
@@ -884,7 +887,7 @@ export class KafkaRunner<S> implements HealthSource {
       // Nothing of the open transaction is kept: its records are still buffered and are
       // processed again, from the committed state.
       task.open = null;
-      if (isTooLarge(err) && work.records > 1) {
+      if (isTooLarge(err) && work !== null && work.records > 1) {
         // Outputs larger than the byte bound foresaw: the same records again, in halves.
         task.chunkLimit = Math.max(1, Math.floor(work.records / 2));
         this.#log.warn(
@@ -913,12 +916,18 @@ export class KafkaRunner<S> implements HealthSource {
    * The next records in event-time order, after those the open transaction holds, up to
    * the transaction's bounds; none while a topic that may have earlier records is awaited.
    */
-  #pick(task: PartitionTask<S>, work: Work<S>): Pending[] {
+  #pick(
+    task: PartitionTask<S>,
+    open: Work<S> | null,
+  ): { picked: Pending[]; cursor: Map<string, number>; bytes: number } {
     const inputs = this.#o.topology.inputs;
-    const cursor = work.cursor;
+    const cursor = open?.cursor ?? new Map<string, number>();
+    const held = open?.records ?? 0;
+    const heldBytes = open?.bytes ?? 0;
     const picked: Pending[] = [];
     const limit = task.chunkLimit ?? MAX_CHUNK;
-    while (work.records + picked.length < limit && work.bytes < MAX_CHUNK_BYTES) {
+    let bytes = 0;
+    while (held + picked.length < limit && heldBytes + bytes < MAX_CHUNK_BYTES) {
       let best: Pending | undefined;
       let bestRank = 0;
       let waiting = false;
@@ -965,9 +974,9 @@ export class KafkaRunner<S> implements HealthSource {
       }
       cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
       picked.push(best);
-      work.bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
+      bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
     }
-    return picked;
+    return { picked, cursor, bytes };
   }
 
   /** Processes picked records (and the clock steps they pass) into the open transaction. */
@@ -1362,10 +1371,6 @@ export class DueIndex {
       for (const key of keys) if (!except?.has(key)) into.push(key);
     }
   }
-
-  get size(): number {
-    return this.#bucketOf.size;
-  }
 }
 
 /** What one transaction will write: outputs per topic, state changes, the clock. */
@@ -1376,7 +1381,7 @@ class Work<S> {
   readonly counted: OutputRecord[] = [];
   readonly latencies: number[] = [];
   /** Per input topic: how many buffered records the transaction holds, from the head. */
-  readonly cursor = new Map<string, number>();
+  readonly cursor: Map<string, number>;
   /** Per input topic: the offset of the last record held. */
   readonly last = new Map<string, bigint>();
   /** Records processed per topic (counted once per transaction: a label lookup per record is not free). */
@@ -1394,7 +1399,12 @@ class Work<S> {
   readonly #pendingDue = new DueIndex();
   clock: number | null;
 
-  constructor(task: PartitionTask<S>, dueOf: (key: string, state: S | undefined) => number) {
+  constructor(
+    task: PartitionTask<S>,
+    dueOf: (key: string, state: S | undefined) => number,
+    cursor = new Map<string, number>(),
+  ) {
+    this.cursor = cursor;
     this.#store = task.store;
     this.#due = task.due;
     this.#dueOf = dueOf;
