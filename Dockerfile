@@ -9,7 +9,7 @@ COPY packages ./packages
 COPY services ./services
 COPY test/tsconfig.json ./test/tsconfig.json
 COPY patches ./patches
-RUN npm install --no-audit --no-fund --ignore-scripts \
+RUN npm ci --no-audit --no-fund --ignore-scripts \
  && npx patch-package \
  && npx tsc -b packages/cli \
  && npm prune --omit=dev --no-audit --no-fund
