@@ -1,8 +1,8 @@
 /**
- * Keeping customer value (domain.md sections 3 and 7): from profile, invoice and survey
- * events, the rolling 12-month revenue and margin, tier and track, tenure, payback,
- * remaining lifetime value, overdue invoices, last NPS and consecutive unanswered
- * surveys. Emits a `CustomerValue` snapshot whenever something a reader cares about
+ * Keeping customer value (docs/policy.md, "Tiers and tracks" and "Customer value"): from
+ * profile, invoice and survey events, the rolling 12-month revenue and margin, tier and
+ * track, tenure, payback, remaining lifetime value, overdue invoices, last NPS and
+ * consecutive unanswered surveys. Emits a `CustomerValue` snapshot whenever something a reader cares about
  * changed; the snapshot is the join currency of every downstream processor.
  */
 import type {

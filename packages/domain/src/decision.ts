@@ -1,5 +1,5 @@
 /**
- * Deciding on a cancellation (domain.md sections 2, 6 and 7): weigh every offer the
+ * Deciding on a cancellation (docs/policy.md, "Deciding on a cancellation"): weigh every offer the
  * reason allows by its expected value, win back with the best offer when that pays, let
  * the customer go gracefully otherwise (and always when the customer costs more than it
  * brings), give tier A a human dialogue, tell Sales/Marketing about cancellations before

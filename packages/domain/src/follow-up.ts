@@ -1,10 +1,11 @@
 /**
- * Running the follow-up program (domain.md sections 3 and 5): a follow-up is due when the
- * program's cadence for the customer's tier and track has passed since the last completed
- * one; it becomes a FOLLOW_UP task, and if no outcome is recorded within the grace period
- * the owner gets PROGRAM_NOT_FOLLOWED. An account-managed customer who turns at risk
- * (detractor, overdue invoice, repeated silence) gets a direct dialogue that must happen
- * within the dialogue deadline, or the executive sponsor gets DIALOGUE_OVERDUE.
+ * Running the follow-up program (docs/policy.md, "The follow-up program" and "B2B: at-risk
+ * dialogues and structural causes"): a follow-up is due when the program's cadence for
+ * the customer's tier and track has passed since the last completed one; it becomes a
+ * FOLLOW_UP task, and if no outcome is recorded within the grace period the owner gets
+ * PROGRAM_NOT_FOLLOWED. An account-managed customer who turns at risk (detractor, overdue
+ * invoice, repeated silence) gets a direct dialogue that must happen within the dialogue
+ * deadline, or the executive sponsor gets DIALOGUE_OVERDUE.
  *
  * Driven by event time and by explicit clock input (`Tick`), so a replay of the same
  * events and ticks gives the same outputs.

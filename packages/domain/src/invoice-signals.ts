@@ -1,7 +1,7 @@
 /**
- * Signalling invoices (domain.md section 7): involuntary churn is churn too. An overdue
- * invoice of a tier A-C customer becomes a payment follow-up task, and for tier A/B a
- * payment-risk alert to the owner.
+ * Signalling invoices (docs/policy.md, "Invoice signals"): involuntary churn is churn too.
+ * An overdue invoice of a tier A-C customer becomes a payment follow-up task, and for
+ * tier A/B a payment-risk alert to the owner.
  */
 import type { CustomerValue, InvoiceEvent } from '@churn/contracts';
 import { rememberCustomerValue, unknownCustomerValue } from './decision.ts';

@@ -289,7 +289,7 @@ export function minorUnitsOf(policy: Policy, currency: string): number {
   return policy.money.minorUnitsPerMajor[currency] ?? policy.money.minorUnitsPerMajor.default ?? 100;
 }
 
-/** The follow-up program entry of a tier and track (table in domain.md section 3). */
+/** The follow-up program entry of a tier and track (table in docs/policy.md, "The follow-up program"). */
 export function programOf(policy: Policy, tierName: Tier, track: Track): ProgramEntry {
   return policy.tables.program[tierName][track];
 }

@@ -1,7 +1,7 @@
 /**
- * Who handles a customer: the owner column of the follow-up program table (domain.md
- * section 3), turned into a task queue (`owner:<id>`, `inside-sales`, `contact-center`,
- * `automated`) and an alert owner.
+ * Who handles a customer: the owner column of the follow-up program table (docs/policy.md,
+ * "The follow-up program"), turned into a task queue (`owner:<id>`, `inside-sales`,
+ * `contact-center`, `automated`) and an alert owner.
  */
 import type { CustomerValue, Priority, TaskKind } from '@churn/contracts';
 import { type Policy, programOf } from './policy.ts';

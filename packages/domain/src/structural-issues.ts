@@ -1,8 +1,9 @@
 /**
- * Detecting structural issues (domain.md section 5, step 2): a cancellation reason such as
- * PRODUCT_GAP or SERVICE_ISSUE that recurs across customers is management's to fix, not
- * one account manager's. At `structural.minCustomers` (5) distinct customers within
- * `structural.windowDays` (30) a STRUCTURAL_ISSUE alert goes to management, once per window.
+ * Detecting structural issues (docs/policy.md, "B2B: at-risk dialogues and structural
+ * causes", step 2): a cancellation reason such as PRODUCT_GAP or SERVICE_ISSUE that
+ * recurs across customers is management's to fix, not one account manager's. At
+ * `structural.minCustomers` (5) distinct customers within `structural.windowDays` (30) a
+ * STRUCTURAL_ISSUE alert goes to management, once per window.
  *
  * State is keyed by the reason, not the customer: the runner re-keys cancellations by reason.
  */

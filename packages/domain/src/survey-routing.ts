@@ -1,6 +1,6 @@
 /**
- * Routing surveys (domain.md section 4): follow up promoters while the momentum is there,
- * involve everyone at once for a valuable detractor, answer a low-value detractor
+ * Routing surveys (docs/policy.md, "Surveys"): follow up promoters while the momentum is
+ * there, involve everyone at once for a valuable detractor, answer a low-value detractor
  * professionally, and treat silence as the signal it is.
  */
 import type { CustomerValue, SurveyResult } from '@churn/contracts';
