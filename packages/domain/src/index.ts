@@ -19,8 +19,9 @@
  * - `scheduleFollowUps` [customerId]: Tick, CustomerValue and TaskOutcome -> program follow-ups,
  *   PROGRAM_NOT_FOLLOWED, at-risk dialogues and DIALOGUE_OVERDUE.
  * - `detectStructuralIssues` [reason]: CancellationRequested -> STRUCTURAL_ISSUE to management.
- * - `trackOutcomes` [customerId or partition]: ChurnDecision and TaskOutcome -> save tallies the
- *   runner passes to decisions as `ctx.observedSaveRates` (see `mergeSaveRates`).
+ * - `trackOutcomes` [customerId or partition]: ChurnDecision and TaskOutcome -> save tallies per
+ *   reason and offer, kept as state. Nothing feeds them back yet: decisions use the policy's
+ *   prior probabilities (a later version will pass the tallies as `ctx.observedSaveRates`).
  *
  * The policy (`policies/default.json`) is loaded once with `loadPolicy`, validated, frozen and
  * compiled; every number of the business rules lives there.
@@ -63,7 +64,6 @@ export {
 export { deriveId, deriveIdAndEventId, hash53 } from './ids.ts';
 export { type InvoiceSignalEvent, type InvoiceSignalState, signalInvoice } from './invoice-signals.ts';
 export {
-  mergeSaveRates,
   type OpenRetentionTask,
   type OutcomeEvent,
   type OutcomeLedger,
@@ -95,7 +95,6 @@ export {
   type ProcessorResult,
   type SaveTally,
   type Tick,
-  TOPIC,
 } from './processor.ts';
 export { alertOwnerFor, dueBy, formatMoney, queueFor } from './routing.ts';
 export { detectStructuralIssues, type StructuralIssueState, structuralMark } from './structural-issues.ts';
@@ -107,27 +106,6 @@ export {
   type SurveyRoutingState,
 } from './survey-routing.ts';
 export { addMonths, formatTime } from './time.ts';
-
-import type { CancellationRequested } from '@churn/contracts';
-import { type CustomerValueEvent, type CustomerValueState, keepCustomerValue } from './customer-value.ts';
-import { type CancellationEvent, type CancellationState, decideOnCancellation } from './decision.ts';
-import { type FollowUpEvent, type FollowUpState, scheduleFollowUps } from './follow-up.ts';
-import { type InvoiceSignalEvent, type InvoiceSignalState, signalInvoice } from './invoice-signals.ts';
-import { type OutcomeEvent, type OutcomeLedger, trackOutcomes } from './outcomes.ts';
-import type { Processor } from './processor.ts';
-import { detectStructuralIssues, type StructuralIssueState } from './structural-issues.ts';
-import { routeSurvey, type SurveyRoutingEvent, type SurveyRoutingState } from './survey-routing.ts';
-
-/** Every processor by name, typed as a {@link Processor}: what a runner wires up. */
-export const processors = {
-  keepCustomerValue: keepCustomerValue satisfies Processor<CustomerValueEvent, CustomerValueState>,
-  decideOnCancellation: decideOnCancellation satisfies Processor<CancellationEvent, CancellationState>,
-  routeSurvey: routeSurvey satisfies Processor<SurveyRoutingEvent, SurveyRoutingState>,
-  signalInvoice: signalInvoice satisfies Processor<InvoiceSignalEvent, InvoiceSignalState>,
-  scheduleFollowUps: scheduleFollowUps satisfies Processor<FollowUpEvent, FollowUpState>,
-  detectStructuralIssues: detectStructuralIssues satisfies Processor<CancellationRequested, StructuralIssueState>,
-  trackOutcomes: trackOutcomes satisfies Processor<OutcomeEvent, OutcomeLedger>,
-} as const;
 export {
   type JoiningProcessor,
   tickValue,

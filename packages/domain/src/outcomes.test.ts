@@ -3,7 +3,7 @@ import { aChurnDecision, aTaskOutcome } from '@churn/contracts/testing';
 import { describe, expect, it } from 'vitest';
 import { decideOnCancellation, retentionTaskIdsOf } from './decision.ts';
 import { deriveId } from './ids.ts';
-import { mergeSaveRates, type OutcomeLedger, trackOutcomes } from './outcomes.ts';
+import { type OutcomeLedger, trackOutcomes } from './outcomes.ts';
 import { aB2bCustomer, aCancellationOf, aContext, DAY, FIXTURE_NOW } from './testing/index.ts';
 
 function decision(n: number, o: Partial<ChurnDecision> = {}): ChurnDecision {
@@ -70,14 +70,5 @@ describe('tracking outcomes', () => {
     expect(retentionTaskIdsOf(d)[0]).toBe(task.taskId);
     const ledger = run([d, aTaskOutcome({ taskId: task.taskId, outcome: 'PAUSED', occurredAt: FIXTURE_NOW + DAY })]);
     expect(ledger.tallies['LIFE_CHANGE/PAUSE']).toEqual({ attempts: 1, saves: 1 });
-  });
-
-  it('merges the tallies of several ledgers', () => {
-    expect(
-      mergeSaveRates(
-        { 'PRICE/DOWNGRADE': { attempts: 2, saves: 1 } },
-        { 'PRICE/DOWNGRADE': { attempts: 3, saves: 3 }, 'X/Y': { attempts: 1, saves: 0 } },
-      ),
-    ).toEqual({ 'PRICE/DOWNGRADE': { attempts: 5, saves: 4 }, 'X/Y': { attempts: 1, saves: 0 } });
   });
 });

@@ -1,7 +1,9 @@
 /**
- * Tracking outcomes (domain.md section 7, Outcomes): contact-center outcomes close the
- * retention tasks a decision gave rise to and feed the observed save rate per reason and
- * offer, which the decision blends in once a pair has enough outcomes.
+ * Tracking outcomes (docs/policy.md, "Outcomes and learning"): contact-center outcomes
+ * close the retention tasks a decision gave rise to and are tallied per reason and offer.
+ * The tallies are kept as state only: nothing feeds them back into decisions yet, which
+ * use the policy's prior probabilities. A later version will add them up and pass them
+ * to the decision as `ctx.observedSaveRates`.
  */
 import type { CancellationReason, ChurnDecision, Offer, TaskOutcome } from '@churn/contracts';
 import { retentionTaskIdsOf, saveRateKey } from './decision.ts';
@@ -23,7 +25,7 @@ export interface OpenRetentionTask {
 
 /**
  * Open retention tasks and save tallies. One ledger may serve one customer or a whole
- * partition: the processor does not care. Merge tallies across ledgers with {@link mergeSaveRates}.
+ * partition: the processor does not care. The outcomes service keeps one per customer.
  */
 export interface OutcomeLedger {
   readonly open: Readonly<Record<string, OpenRetentionTask>>;
@@ -41,7 +43,7 @@ function isDecision(event: OutcomeEvent): event is ChurnDecision {
  * counts towards its reason/offer: RETAINED, PAUSED and DOWNGRADED as saves, LOST as a
  * loss (policy `learning`); NO_CONTACT leaves the task open; other outcomes close it
  * without counting. Open tasks are forgotten after `learning.forgetOpenTasksAfterDays`.
- * Emits nothing: the tallies are state, read by the runner into `ctx.observedSaveRates`.
+ * Emits nothing: the tallies are state, and nothing reads them yet.
  */
 export function trackOutcomes(
   event: OutcomeEvent,
@@ -72,16 +74,4 @@ export function trackOutcomes(
   const before = current.tallies[key] ?? { attempts: 0, saves: 0 };
   const tally: SaveTally = { attempts: before.attempts + 1, saves: before.saves + (saved ? 1 : 0) };
   return { state: { open, tallies: { ...current.tallies, [key]: tally } }, emit: NO_EMIT };
-}
-
-/** Adds up the tallies of several ledgers (one per partition, say) into the rates the decision reads. */
-export function mergeSaveRates(...rates: readonly ObservedSaveRates[]): ObservedSaveRates {
-  const out: Record<string, SaveTally> = {};
-  for (const r of rates) {
-    for (const [key, t] of Object.entries(r)) {
-      const before = out[key];
-      out[key] = before ? { attempts: before.attempts + t.attempts, saves: before.saves + t.saves } : t;
-    }
-  }
-  return out;
 }

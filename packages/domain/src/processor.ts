@@ -23,7 +23,11 @@ export interface ProcessorContext {
    */
   readonly now: number;
   readonly policy: Policy;
-  /** Save rates observed so far; the decision blends them in above the policy's minimum sample size. */
+  /**
+   * Save rates observed so far; the decision blends them in above the policy's minimum
+   * sample size. Not set by the runners yet: in production decisions use the policy's
+   * priors only. The outcomes service keeps the tallies a later version will pass here.
+   */
   readonly observedSaveRates?: ObservedSaveRates | undefined;
 }
 
@@ -48,13 +52,6 @@ export interface Tick {
   /** Epoch milliseconds. */
   readonly at: number;
 }
-
-export const TOPIC = {
-  customerValue: 'churn.customer-value.v1',
-  decisions: 'churn.decisions.v1',
-  tasks: 'contact-center.tasks.v1',
-  alerts: 'churn.alerts.v1',
-} as const;
 
 export { DAY_MS } from './time.ts';
 export const NO_EMIT: readonly Emitted[] = Object.freeze([]);

@@ -5,8 +5,9 @@ export const SERVICE = 'churn-outcomes';
 
 /**
  * Tracks what came of retention attempts: a WIN_BACK decision opens its retention
- * task, a contact-center outcome closes it and counts towards the observed save rate
- * of its reason and offer. The ledger is kept per customer.
+ * task, a contact-center outcome closes it and counts towards the save tally of its
+ * reason and offer. The ledger is kept per customer, as state only: nothing reads the
+ * tallies yet, and decisions use the policy's prior probabilities.
  */
 export function outcomesTopology(policy: Policy): Topology<OutcomeLedger> {
   return {
