@@ -25,6 +25,7 @@ export async function startTestService(
   topologies: readonly Topology<unknown>[],
   env: Record<string, string> = {},
   logger?: Logger,
+  clock?: () => number,
 ): Promise<RunningService> {
   const config = parseConfig(kafkaServiceEnv, {
     KAFKA_BROKERS: inject('kafkaBrokers'),
@@ -35,7 +36,14 @@ export async function startTestService(
     LOG_LEVEL: 'warn',
     ...env,
   });
-  return startService({ name, topologies, config, handleSignals: false, ...(logger ? { logger } : {}) });
+  return startService({
+    name,
+    topologies,
+    config,
+    handleSignals: false,
+    ...(logger ? { logger } : {}),
+    ...(clock ? { clock } : {}),
+  });
 }
 
 /** Polls `probe` until it returns true, or fails with `what` after `timeoutMs`. */

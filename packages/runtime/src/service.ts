@@ -30,6 +30,11 @@ export interface ServiceOptions {
   /** Install SIGTERM/SIGINT handlers that stop and exit. @default true */
   handleSignals?: boolean;
   logger?: Logger;
+  /**
+   * The time source of the runners: the wall clock that moves caught-up partitions on
+   * (TICK_INTERVAL_MS), dead-letter times and latency metrics. @default Date.now
+   */
+  clock?: () => number;
 }
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
@@ -60,6 +65,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         commitIntervalMs: config.COMMIT_INTERVAL_MS,
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         onFatal: () => onFatal(),
+        ...(options.clock ? { clock: options.clock } : {}),
       }),
   );
   const ops = await startOpsServer({

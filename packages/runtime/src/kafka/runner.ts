@@ -375,13 +375,21 @@ export class KafkaRunner<S> implements HealthSource {
       if (!restart) this.#fatal(error, null);
     });
     // A batch of only transaction markers never reaches eachBatch; its offsets still tell
-    // the merge that the topic has nothing more to wait for.
+    // the merge that the topic has nothing more to wait for. One fetched while the
+    // partition's state is still being restored counts once that is done: dropped, the
+    // partition would never count as caught up (the client does not fetch it again), and
+    // its wall clock would never move.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
       const { topic, partition, lastOffset, highWatermark } = event.payload;
       const task = this.#tasks.get(partition);
-      if (!task?.active) return;
-      this.#advanceFetched(task, topic, BigInt(lastOffset) + 1n, BigInt(highWatermark));
-      this.#drain(task);
+      if (!task || task.revoked) return;
+      const advance = () => {
+        if (!task.active || task.revoked) return;
+        this.#advanceFetched(task, topic, BigInt(lastOffset) + 1n, BigInt(highWatermark));
+        this.#drain(task);
+      };
+      if (task.active) advance();
+      else void task.activation.then(advance, () => {});
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...topology.inputs], fromBeginning: true });
@@ -391,7 +399,10 @@ export class KafkaRunner<S> implements HealthSource {
       partitionsConsumedConcurrently: Math.max(1, topology.inputs.length * this.#o.partitions),
       eachBatch: (payload) => this.#onBatch(payload),
     });
-    if (topology.tick && this.#o.tickIntervalMs > 0) {
+    // A topology with only onClock (watermarks for a stage that merges partitions) needs
+    // the wall clock as much as one with tick: without it a partition whose records stop
+    // coming never passes another midnight, and the stage downstream waits for it forever.
+    if ((topology.tick || topology.onClock) && this.#o.tickIntervalMs > 0) {
       this.#tickTimer = setInterval(() => void this.advanceClock(this.#o.clock(), true), this.#o.tickIntervalMs);
       this.#tickTimer.unref();
     }
