@@ -47,7 +47,7 @@ export const kafkaServiceEnv = {
   TOPIC_REPLICATION_FACTOR: int(1, 10).default(1),
   /** Records larger than this go to the dead-letter topic. */
   MAX_RECORD_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
-  /** Attempts for a record whose processing fails with an error that is not a programmer error. */
+  /** Attempts for a record whose processing fails with a retriable error; other errors dead-letter it at once. */
   MAX_PROCESSING_ATTEMPTS: int(1, 100).default(3),
   /** Upper bound for a graceful shutdown before the process exits anyway. */
   SHUTDOWN_TIMEOUT_MS: int(1000, 600_000).default(25_000),

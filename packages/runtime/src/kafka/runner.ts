@@ -64,7 +64,10 @@ export interface KafkaRunnerOptions<S> {
   replicationFactor?: number;
   /** @default 1 MiB */
   maxRecordBytes?: number;
-  /** Attempts before a record whose processing fails goes to its dead-letter topic. @default 3 */
+  /**
+   * Attempts before a record whose processing keeps failing with a retriable error goes to
+   * its dead-letter topic; any other processing error sends it there at the first. @default 3
+   */
   maxAttempts?: number;
   /** Wall-clock interval of the topology's clock step; 0 turns it off. @default 60000 */
   tickIntervalMs?: number;
@@ -106,6 +109,25 @@ class TransactionOutcomeUnknown extends Error {
     super('a transaction failed and could not be aborted; its outcome is unknown', { cause });
     this.name = 'TransactionOutcomeUnknown';
   }
+}
+
+/** The topology's processor failed on a record, for good: the record goes to its dead-letter topic. */
+class ProcessingFailed extends Error {
+  constructor(cause: unknown) {
+    super('processing failed', { cause });
+    this.name = 'ProcessingFailed';
+  }
+}
+
+/**
+ * Whether an error from a processor says that the same call may succeed later (a
+ * ChurnError marked retriable, or an error with `retriable: true`). Nothing else is
+ * tried again: domain errors and programmer errors fail the same way every time.
+ */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof ChurnError) return error.retriable;
+  if (isProgrammerError(error)) return false;
+  return (error as { retriable?: unknown } | null)?.retriable === true;
 }
 
 /** A fetched input record waiting for its turn in the event-time merge. */
@@ -1020,7 +1042,12 @@ export class KafkaRunner<S> implements HealthSource {
           try {
             result = topology.process(input, previous, item.time);
           } catch (err) {
-            if (isProgrammerError(err) || attempts >= this.#o.maxAttempts) throw err;
+            // A processor is a pure function of the record and the state: the same call
+            // fails the same way (an unknown customer, a programmer error). Only an error
+            // that says trying again can help is tried again, after a pause.
+            if (!isRetriable(err) || attempts >= this.#o.maxAttempts) throw new ProcessingFailed(err);
+            this.#o.metrics.retries.inc({ service: this.name, reason: 'processing' });
+            await sleep(backoff(attempts - 1));
           }
         }
         const t2 = performance.now();
@@ -1037,8 +1064,11 @@ export class KafkaRunner<S> implements HealthSource {
         if (result.state !== previous) work.setState(input.key, result.state);
         work.consumed.set(item.topic, (work.consumed.get(item.topic) ?? 0) + 1);
       } catch (err) {
-        if (isTransient(err)) throw err;
-        this.#deadLetter(work, source, err, Math.max(attempts, 1));
+        // A processing failure goes to the dead-letter topic however it failed; an error
+        // while encoding the outputs that can pass (the registry away) retries the chunk.
+        if (err instanceof ProcessingFailed) this.#deadLetter(work, source, err.cause, attempts);
+        else if (isTransient(err)) throw err;
+        else this.#deadLetter(work, source, err, Math.max(attempts, 1));
       }
     }
   }
