@@ -25,7 +25,9 @@ export type ChurnErrorCode =
   /** A record refers to a customer whose profile the pipeline has not seen. */
   | 'CHURN_UNKNOWN_CUSTOMER'
   /** Configuration given at start-up is invalid. */
-  | 'CHURN_CONFIG_INVALID';
+  | 'CHURN_CONFIG_INVALID'
+  /** A topology's input topics, or its changelog, do not have the same partition count. */
+  | 'CHURN_TOPICS_NOT_COPARTITIONED';
 
 const RETRIABLE: ReadonlySet<ChurnErrorCode> = new Set(['CHURN_REGISTRY_UNAVAILABLE']);
 

@@ -61,7 +61,10 @@ export function structuralIssuesTopology(policy: Policy): Topology<StructuralIss
   return {
     name: SERVICE,
     // 2: cancellations wait for the watermarks of every source partition.
-    stateVersion: 2,
+    // 3: the changelog has the input's one partition (it was created with
+    // TOPIC_PARTITIONS); a new changelog, rebuilt from the input, rather than a refusal
+    // to start on the old one.
+    stateVersion: 3,
     inputs: [BY_REASON_TOPIC],
     outputs: ['churn.alerts.v1'],
     internalTopics: [{ topic: BY_REASON_TOPIC, record: 'CancellationRequested', partitions: 1 }],

@@ -44,7 +44,7 @@ import type { PipelineMetrics } from '../metrics.ts';
 import { customerIdOf, eventTimeOf, type InputRecord, type OutputRecord, type Topology } from '../topology.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { classify, deadLetterOf, isProgrammerError } from './dead-letter.ts';
-import { ensureTopics, topicsOf } from './topics.ts';
+import { coPartitioningProblem, ensureTopics, partitionCounts, topicsOf } from './topics.ts';
 
 export type ProcessingGuarantee = 'exactly_once' | 'at_least_once';
 
@@ -350,6 +350,16 @@ export class KafkaRunner<S> implements HealthSource {
     const internal = topology.internalTopics ?? [];
     for (const t of internal) serde.addInternalTopic(t.topic, t.record);
     const internalNames = new Set(internal.map((t) => t.topic));
+    // Co-partitioning: the inputs that exist say how many partitions the topology has
+    // (an internal input, its own count; none yet, TOPIC_PARTITIONS), and what is
+    // missing is created with that count, the changelog included.
+    const before = await partitionCounts(this.#admin, [...topology.inputs, this.changelog]);
+    this.#checkCoPartitioned(before);
+    const existingInput = topology.inputs.find((t) => before.has(t));
+    const partitions =
+      existingInput !== undefined
+        ? (before.get(existingInput) as number)
+        : (internal.find((t) => topology.inputs.includes(t.topic))?.partitions ?? this.#o.partitions);
     const created = await ensureTopics(
       this.#admin,
       topicsOf(
@@ -357,7 +367,7 @@ export class KafkaRunner<S> implements HealthSource {
         topology.outputs.filter((t) => !internalNames.has(t)),
         this.changelog,
       ),
-      this.#o.partitions,
+      partitions,
       this.#o.replicationFactor,
     );
     for (const t of internal) {
@@ -370,9 +380,11 @@ export class KafkaRunner<S> implements HealthSource {
         )),
       );
     }
-    if (created.length > 0) this.#log.info({ topics: created }, 'created missing topics');
-    const meta = await this.#admin.fetchTopicMetadata({ topics: [topology.inputs[0] as string] });
-    this.#inputPartitions = meta.topics[0]?.partitions.length ?? this.#o.partitions;
+    if (created.length > 0) this.#log.info({ topics: created, partitions }, 'created missing topics');
+    // Again with what was created (another instance may have created some at the same time).
+    const counts = await partitionCounts(this.#admin, [...topology.inputs, this.changelog]);
+    this.#checkCoPartitioned(counts);
+    this.#inputPartitions = counts.get(topology.inputs[0] as string) ?? partitions;
     await serde.registerAll([...new Set([...topology.inputs, ...topology.outputs])]);
 
     if (guarantee === 'at_least_once') {
@@ -429,6 +441,11 @@ export class KafkaRunner<S> implements HealthSource {
       this.#tickTimer.unref();
     }
     this.#log.info({ inputs: topology.inputs, guarantee, instanceId: this.#o.instanceId }, 'consuming');
+  }
+
+  #checkCoPartitioned(counts: ReadonlyMap<string, number>): void {
+    const problem = coPartitioningProblem(counts, this.#o.topology.inputs, this.changelog);
+    if (problem !== null) throw new ChurnError('CHURN_TOPICS_NOT_COPARTITIONED', `${this.name}: ${problem}`);
   }
 
   /** Stops fetching, lets the batch in flight finish (its transaction commits or aborts), leaves the group. */

@@ -17,9 +17,45 @@ export function topicsOf(inputs: readonly string[], outputs: readonly string[], 
 }
 
 /**
- * Creates the topics that do not exist yet. Inputs must be co-partitioned (the same
- * partition count), so every topic is created with the same count.
+ * What is wrong with a topology's partition counts, or null when nothing is: every input
+ * must have the same count (a customer's records of every input land in the same
+ * partition number only then), and the changelog, whose partition p holds the state of
+ * input partition p, must have that count too. Topics missing from `counts` are not
+ * checked.
  */
+export function coPartitioningProblem(
+  counts: ReadonlyMap<string, number>,
+  inputs: readonly string[],
+  changelog: string,
+): string | null {
+  const listed = (topics: readonly string[]) =>
+    topics.map((t) => `${t} has ${counts.get(t)} partition${counts.get(t) === 1 ? '' : 's'}`).join(', ');
+  const present = inputs.filter((t) => counts.has(t));
+  const distinct = new Set(present.map((t) => counts.get(t)));
+  if (distinct.size > 1) {
+    return `input topics must have the same partition count (co-partitioned by customerId), but ${listed(present)}`;
+  }
+  const n = counts.get(present[0] ?? '');
+  const stateCount = counts.get(changelog);
+  if (n !== undefined && stateCount !== undefined && stateCount !== n) {
+    return (
+      `the changelog must have as many partitions as the inputs, but ${listed([changelog])} and ${listed(present)}; ` +
+      `a changelog with another count holds state by other partitions: delete it and the consumer group to rebuild the state`
+    );
+  }
+  return null;
+}
+
+/** Partition counts of the topics that exist, by topic. */
+export async function partitionCounts(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const existing = new Set(await admin.listTopics());
+  const wanted = [...new Set(topics)].filter((t) => existing.has(t));
+  if (wanted.length === 0) return new Map();
+  const meta = await admin.fetchTopicMetadata({ topics: wanted });
+  return new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+}
+
+/** Creates the topics that do not exist yet, each with `partitions` partitions. */
 export async function ensureTopics(
   admin: Admin,
   specs: readonly TopicSpec[],
