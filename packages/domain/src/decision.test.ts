@@ -179,7 +179,7 @@ describe('deciding on a cancellation: tier A gets a human dialogue', () => {
     expect(decision.action).toBe('WIN_BACK');
     expect(tasks[0]).toMatchObject({
       kind: 'RETENTION_CALL',
-      offer: 'ACCOUNT_MANAGER_MEETING',
+      offer: decision.offer,
       queue: 'owner:am-7',
       priority: 'P1',
     });
@@ -195,6 +195,29 @@ describe('deciding on a cancellation: tier A gets a human dialogue', () => {
     expect(tasks[0]).toMatchObject({ kind: 'RETENTION_CALL', priority: 'P1', queue: 'contact-center' });
     expect(alerts.map((a) => [a.kind, a.severity])).toContainEqual(['HIGH_VALUE_AT_RISK', 'CRITICAL']);
   });
+
+  it.each(CancellationReasonValues)(
+    'brings the decided offer to a tier A customer cancelling because of %s: the task carries it',
+    (reason) => {
+      for (const customer of [tierA, aB2cCustomer({ revenue12m: 12_000 })]) {
+        const { decision, tasks } = decide(customer, { reason });
+        const dialogue = tasks.find((t) => t.kind === 'RETENTION_CALL' && t.offer !== 'EXECUTIVE_ESCALATION');
+        const paying = decision.offersWeighed.filter((o) => o.expectedValue > 0);
+        const bestPaying = paying.reduce<(typeof paying)[number] | null>(
+          (b, o) => (b === null || o.expectedValue > b.expectedValue ? o : b),
+          null,
+        );
+        // The dialogue carries the best paying offer; without one, a business customer's
+        // account manager meeting, a consumer's call with nothing to offer.
+        const carried = bestPaying?.offer ?? (customer.segment === 'B2B' ? 'ACCOUNT_MANAGER_MEETING' : 'NONE');
+        expect(dialogue?.offer).toBe(carried);
+        // The decision names that offer, or the escalation, whose own task carries it.
+        if (decision.offer === 'EXECUTIVE_ESCALATION')
+          expect(tasks.map((t) => t.offer)).toContain('EXECUTIVE_ESCALATION');
+        else expect(decision.offer).toBe(carried);
+      }
+    },
+  );
 
   it('gives tier A a human dialogue even when no offer pays', () => {
     const thin = aB2bCustomer({ revenue12m: 600_000, margin12m: 100, remainingLifetimeValue: 1 });

@@ -262,11 +262,13 @@ function planFor(
   const top = best(weighed);
   const pays = top !== null && top.expectedValue > 0;
   if (policy.tables.humanDialogueTiers.has(value.tier)) {
-    // Tier A always gets a person. The task carries the human dialogue (for B2B at least an
-    // account manager meeting); the decision names the best paying offer that dialogue
-    // brings, or the meeting itself when none pays. An escalation reason adds the executive
-    // sponsor and makes EXECUTIVE_ESCALATION the decision's offer; its expected value is
-    // that of the offer the dialogue brings.
+    // Tier A always gets a person: for B2B the account manager meets the customer, for
+    // B2C a priority call. The dialogue is how the offer is brought (the task's kind,
+    // queue, priority and instructions); the task carries the offer decided, the best
+    // paying one, or for B2B the meeting itself when none pays, so that the contact
+    // center and the outcomes credit the offer that was made. An escalation reason adds
+    // the executive sponsor's task and makes EXECUTIVE_ESCALATION the decision's offer;
+    // its expected value is that of the offer the dialogue brings.
     const escalate = policy.tables.escalationReasons.has(event.reason);
     const b2b = value.segment === 'B2B';
     const carried: Offer = pays ? top.offer : b2b ? 'ACCOUNT_MANAGER_MEETING' : 'NONE';
@@ -285,7 +287,7 @@ function planFor(
         queue: queueFor(policy, value, 'RETENTION_CALL'),
         priority: 'P1',
         dueAt: due,
-        offer: b2b ? 'ACCOUNT_MANAGER_MEETING' : carried,
+        offer: carried,
         instructions: b2b
           ? `Meet the customer before the cancellation takes effect${pays ? ` and present ${OFFER_WORDS[carried]}` : ''}. ${THANK_YOU}`
           : `Call the customer within 24 hours${pays ? ` and offer ${OFFER_WORDS[carried]}` : ' and listen'}. ${THANK_YOU}`,
@@ -370,7 +372,7 @@ export function retentionTaskIdsOf(decision: Pick<ChurnDecision, 'causationId'>)
 export type CancellationEvent = CancellationRequested | CustomerValue;
 
 /**
- * Decides on a cancellation per domain.md section 7 and emits the `ChurnDecision` (keyed
+ * Decides on a cancellation (docs/policy.md, "Deciding on a cancellation") and emits the `ChurnDecision` (keyed
  * by customerId), its contact tasks and its alerts. A `CustomerValue` event only updates
  * the joined snapshot. A cancellation already decided (same eventId) emits nothing.
  *
