@@ -18,6 +18,21 @@ import { eventually, ready, startTestService, testPolicy } from './support/pipel
 const OUTPUTS = ['churn.customer-value.v1', 'churn.decisions.v1', 'contact-center.tasks.v1', 'churn.alerts.v1'];
 const DLQS = ['customer.cancellations.v1.dlq', 'billing.invoices.v1.dlq'];
 
+/**
+ * The value of a metric's sample in the Prometheus text format whose labels are exactly
+ * `labels`, or undefined when the text has no such sample.
+ */
+function sampleOf(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const found = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    const wanted = Object.entries(labels);
+    if (Object.keys(found).length === wanted.length && wanted.every(([k, v]) => found[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
 describe('the pipeline on Kafka', () => {
   let kafka: Kafka;
   let producer: Producer;
@@ -143,6 +158,14 @@ describe('the pipeline on Kafka', () => {
   it('sends undecodable and meaningless records to the dead-letter topic with the reason in headers, and counts them', async () => {
     const h = aCustomerHistory({ monthlyRevenue: 1_000, monthlyCost: 500 });
     const marker = `dlq-${h.customerId}`;
+    const deadLetters = async (reason: string) =>
+      sampleOf(
+        (await services[1]?.metrics.registry.getSingleMetricAsString('churn_dead_letters_total')) ?? '',
+        'churn_dead_letters_total',
+        { service: 'churn-decisions', topic: 'customer.cancellations.v1', reason },
+      ) ?? 0;
+    await eventually('the decisions service to catch up', () => services[1]?.runners[0]?.isCaughtUp() === true);
+    const before = { wire: await deadLetters('CHURN_WIRE_FORMAT'), key: await deadLetters('CHURN_KEY_MISMATCH') };
     await producer.send({
       topic: 'customer.cancellations.v1',
       messages: [{ key: h.customerId, value: Buffer.from('not avro at all'), headers: { marker } }],
@@ -172,10 +195,14 @@ describe('the pipeline on Kafka', () => {
     });
     expect(raw?.headers['churn.source.offset']).toMatch(/^\d+$/);
     expect(decisionOf(h)).toEqual([]);
-    const metrics = await services[1]?.metrics.registry.getSingleMetricAsString('churn_dead_letters_total');
-    expect(metrics).toMatch(
-      /churn_dead_letters_total\{service="churn-decisions",topic="customer.cancellations.v1",reason="CHURN_WIRE_FORMAT"\} [1-9]/,
+    await eventually(
+      'the dead letters to be counted',
+      async () =>
+        (await deadLetters('CHURN_WIRE_FORMAT')) > before.wire &&
+        (await deadLetters('CHURN_KEY_MISMATCH')) > before.key,
     );
+    expect(await deadLetters('CHURN_WIRE_FORMAT')).toBe(before.wire + 1);
+    expect(await deadLetters('CHURN_KEY_MISMATCH')).toBe(before.key + 1);
   });
 
   it('involves everyone at once when a valuable customer is a detractor: a critical alert and a P1 service recovery', async () => {
@@ -226,37 +253,58 @@ describe('the pipeline on Kafka', () => {
   });
 
   it('alerts management once when five customers cancel for the same product gap within 30 days', async () => {
-    const histories = Array.from({ length: 5 }, () => aCustomerHistory({ monthlyRevenue: 500, monthlyCost: 300 }));
+    const policy = testPolicy();
     const reason = 'PRODUCT_GAP' as const;
-    const before = collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').length;
-    // The count is kept per reason, across earlier runs against the same broker too: this
-    // run's window starts after the last one the service knows of.
+    expect(policy.tables.structuralReasons.has(reason)).toBe(true);
+    const histories = Array.from({ length: policy.structural.minCustomers }, () =>
+      aCustomerHistory({ monthlyRevenue: 500, monthlyCost: 300 }),
+    );
+    // The count is kept per reason, across earlier tests and runs against the same broker
+    // too: this test's window starts a window after the last one the service knows of.
     const DAY = 86_400_000;
+    const windowMs = (policy.structural.windowDays + 1) * DAY;
     const known = services[3]?.runners[1]?.stateOf(reason) as { latest: number; alertedAt: number | null } | undefined;
-    const start = Math.max(Date.UTC(2026, 7, 1), (known?.latest ?? 0) + 31 * DAY, (known?.alertedAt ?? 0) + 31 * DAY);
+    const start = Math.max(Date.UTC(2026, 7, 1), (known?.latest ?? 0) + windowMs, (known?.alertedAt ?? 0) + windowMs);
     // Customers the decision service knows: the count takes decided cancellations only.
-    for (const [i, h] of histories.entries())
-      await cancelAfterHistory(h, { reason, occurredAt: start + i * DAY, effectiveAt: null });
+    const causes = new Set<string>();
+    for (const [i, h] of histories.entries()) {
+      const decision = await cancelAfterHistory(h, { reason, occurredAt: start + i * DAY, effectiveAt: null });
+      causes.add(decision.causationId);
+    }
     // The count takes cancellations once every partition has passed them: a day later
     // on the clock (the wall clock's interval would move quiet partitions on).
     const route = services[3]?.runners[0];
     await eventually('the route to see the decisions', () => route?.isCaughtUp() === true);
-    await route?.advanceClock(start + 6 * DAY);
-    await collector.waitFor(
-      'a structural issue alert',
-      () => collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').length > before,
-    );
-    const alert = collector.of('churn.alerts.v1', (r) => (r.value as ChurnAlert).kind === 'STRUCTURAL_ISSUE').at(-1);
-    expect(alert?.key).toBe(reason);
-    expect(alert?.value).toMatchObject({ customerId: null, owner: 'management' });
+    await route?.advanceClock(start + (histories.length + 1) * DAY);
+    // This test's alert: the one the last of its cancellations caused.
+    const mine = () =>
+      collector
+        .of('churn.alerts.v1', (r) => r.key === reason)
+        .map((r) => r.value as ChurnAlert)
+        .filter((a) => a.kind === 'STRUCTURAL_ISSUE' && causes.has(a.causationId));
+    await collector.waitFor('a structural issue alert', () => mine().length > 0);
+    expect(mine()).toHaveLength(1);
+    expect(mine()[0]).toMatchObject({ customerId: null, owner: policy.owners.management });
+    expect(mine()[0]?.causationId).toBe(decisionOf(histories.at(-1) as History)[0]?.causationId);
   });
 
   it('serves metrics, health and readiness over HTTP', async () => {
     const port = services[1]?.ops.port;
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toContain('churn_decisions_total{action="WIN_BACK",offer="EXECUTIVE_ESCALATION",tier="A"}');
-    expect(metrics).toContain('churn_decision_latency_seconds_bucket');
-    expect(metrics).toContain('process_cpu_seconds_total');
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // The decision this test causes, counted from what the service had counted before it.
+    await eventually('the decisions service to catch up', () => services[1]?.runners[0]?.isCaughtUp() === true);
+    const before = await scrape();
+    const h = aCustomerHistory({ monthlyRevenue: 60_000, monthlyCost: 30_000, accountManager: 'am-011' });
+    const decision = await cancelAfterHistory(h, { reason: 'COMPETITOR' });
+    const labels = { action: decision.action, offer: decision.offer, tier: decision.tier };
+    const after = await scrape();
+    expect(sampleOf(after, 'churn_decisions_total', labels)).toBe(
+      (sampleOf(before, 'churn_decisions_total', labels) ?? 0) + 1,
+    );
+    expect(sampleOf(after, 'churn_decision_latency_seconds_count', {})).toBe(
+      (sampleOf(before, 'churn_decision_latency_seconds_count', {}) ?? 0) + 1,
+    );
+    expect(sampleOf(after, 'process_cpu_seconds_total', {})).toBeGreaterThan(0);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
   });
