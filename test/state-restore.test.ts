@@ -50,6 +50,26 @@ describe('state restored from the changelog', () => {
     );
   };
 
+  /**
+   * Customers known by their profile, one on each partition of the input topics: a
+   * marker's cancellation, sent after others, is decided after them on its partition.
+   */
+  const markersOnEveryPartition = async (): Promise<History[]> => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const meta = await admin.fetchTopicMetadata({ topics: ['customer.profiles.v1'] }).finally(() => admin.disconnect());
+    const partitions = meta.topics[0]?.partitions.length ?? 0;
+    expect(partitions).toBeGreaterThan(0);
+    const markers = new Map<number, History>();
+    for (let tries = 0; markers.size < partitions; tries++) {
+      if (tries === 200) throw new Error(`no marker customer for some of the ${partitions} partitions`);
+      const h = historyOf('C');
+      const [sent] = await send('customer.profiles.v1', h.customerId, h.profile);
+      if (sent && !markers.has(sent.partition)) markers.set(sent.partition, h);
+    }
+    return [...markers.values()];
+  };
+
   beforeAll(async () => {
     ({ kafka, producer } = await connectWithTopics());
     return async () => {
@@ -100,7 +120,11 @@ describe('state restored from the changelog', () => {
     const one = await start('one');
     await ready(one);
     for (const c of customers) await sendHistory(c.history);
-    await eventually('the histories to be kept', () => customers.every((c) => knows(one, c.history)));
+    const markers = await markersOnEveryPartition();
+    await eventually(
+      'the histories to be kept',
+      () => customers.every((c) => knows(one, c.history)) && markers.every((m) => one.runners[0]?.hasKey(m.customerId)),
+    );
 
     const two = await start('two');
     await eventually(
@@ -122,14 +146,28 @@ describe('state restored from the changelog', () => {
       for (const c of customers) {
         await send('customer.cancellations.v1', c.history.customerId, aCancellationOf(c.history, { reason: 'PRICE' }));
       }
+      // Then a marker's cancellation on every partition. Once each marker's decision is
+      // read, every decision the two instances wrote for the cancellations before it on
+      // its partition has been read as well, duplicates included.
+      for (const m of markers)
+        await send('customer.cancellations.v1', m.customerId, aCancellationOf(m, { reason: 'PRICE' }));
       const ids = new Set(customers.map((c) => c.history.customerId));
+      const markerIds = new Set(markers.map((m) => m.customerId));
       const mine = () => collector.of('churn.decisions.v1', (r) => ids.has(r.key ?? ''));
-      await collector.waitFor('a decision per customer', () => mine().length >= customers.length);
-      await new Promise((r) => setTimeout(r, 500));
+      const marked = () => collector.of('churn.decisions.v1', (r) => markerIds.has(r.key ?? ''));
+      await collector.waitFor(
+        'every marker to be decided',
+        () => new Set(marked().map((r) => r.key)).size === markers.length,
+      );
+      // Each marker's decision sits on its input's partition, so together they cover every
+      // partition a customer's decision can be on.
+      expect(new Set(marked().map((r) => r.partition)).size).toBe(markers.length);
+      expect(marked()).toHaveLength(markers.length);
       expect(mine()).toHaveLength(customers.length);
       for (const c of customers) {
-        const decision = mine().find((r) => r.key === c.history.customerId)?.value as ChurnDecision;
-        expect(decision.value.tier).toBe(c.tier);
+        const decisions = mine().filter((r) => r.key === c.history.customerId);
+        expect(decisions).toHaveLength(1);
+        expect((decisions[0]?.value as ChurnDecision | undefined)?.value.tier).toBe(c.tier);
       }
     } finally {
       await collector.stop();
