@@ -13,6 +13,7 @@ import { generatePopulation } from './generate.ts';
 import { produceFile, tailTopic } from './kafka-io.ts';
 import { formatLine } from './offline.ts';
 import { replayToFiles } from './replay.ts';
+import { SIMULATE_USAGE, simulateCommand } from './simulate.ts';
 
 const HELP = `churnctl: tools for the churn pipeline
 
@@ -29,6 +30,7 @@ Usage:
       Bad lines are reported with their line number and written to the dead-letter
       file (default: the --out path with .dlq.jsonl); the run continues.
 
+${SIMULATE_USAGE}
   churnctl produce --in FILE
       Puts offline-form events onto their Kafka topics (Avro via the registry),
       keyed by customerId. Needs KAFKA_BROKERS and SCHEMA_REGISTRY_URL.
@@ -82,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...afterCommand] = argv;
   const sub = command === 'dlq' ? afterCommand[0] : undefined;
   const rest = command === 'dlq' ? afterCommand.slice(1) : afterCommand;
+  if (command === 'simulate') return simulateCommand(rest, (message) => new UsageError(message));
   const { values } = parseArgs({
     args: rest,
     options: {
