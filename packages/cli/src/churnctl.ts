@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { isTopicName } from '@churn/contracts';
 import { loadPolicy } from '@churn/domain';
 import { ConfigError, DEFAULT_POLICY_FILE, kafkaServiceEnv, parseConfig, readJsonFile } from '@churn/runtime';
+import { backtestCommand } from './backtest-command.ts';
 import { inspectDeadLetters, replayDeadLetters } from './dlq.ts';
 import { generatePopulation } from './generate.ts';
 import { produceFile, tailTopic } from './kafka-io.ts';
@@ -29,6 +30,13 @@ Usage:
       follows event time; --until advances it at the end so due follow-ups fire.
       Bad lines are reported with their line number and written to the dead-letter
       file (default: the --out path with .dlq.jsonl); the run continues.
+
+  churnctl backtest --in FILE --policy A.json --policy B.json [--html FILE] [--json FILE]
+      Replays FILE once under each policy and compares them: the decisions that
+      differ, the value at stake per policy and cancellation reason, and each
+      policy's assumed save rates against the outcomes in FILE. Prints a text
+      report; --html writes a self-contained page with charts, --json the whole
+      comparison.
 
 ${SIMULATE_USAGE}
   churnctl produce --in FILE
@@ -84,6 +92,13 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...afterCommand] = argv;
   const sub = command === 'dlq' ? afterCommand[0] : undefined;
   const rest = command === 'dlq' ? afterCommand.slice(1) : afterCommand;
+  if (command === 'backtest') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    return backtestCommand(rest, (message) => new UsageError(message));
+  }
   if (command === 'simulate') return simulateCommand(rest, (message) => new UsageError(message));
   const { values } = parseArgs({
     args: rest,
