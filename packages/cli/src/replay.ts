@@ -80,7 +80,10 @@ export async function replay(
       // The clock step runs at every midnight the events cross, before the first event
       // past it: the same steps the Kafka runner takes per partition.
       const midnight = Math.floor(at / DAY) * DAY;
-      if (clock === Number.NEGATIVE_INFINITY) clock = midnight;
+      if (clock === Number.NEGATIVE_INFINITY) {
+        clock = midnight;
+        await emit(runner.startClock(clock));
+      }
       while (clock < midnight) {
         clock += DAY;
         await emit(runner.tick(clock));

@@ -23,6 +23,8 @@ export class InProcessRunner {
   readonly #topologies: readonly Topology[];
   readonly #stores = new Map<string, Map<string, unknown>>();
   readonly #readers = new Map<string, Topology[]>();
+  /** Each topology's latest record of its shared topic (one partition here: the only copy). */
+  readonly #shared = new Map<string, unknown>();
   #dead: InProcessDeadLetter[] = [];
 
   constructor(topologies: readonly Topology[]) {
@@ -37,6 +39,11 @@ export class InProcessRunner {
     }
   }
 
+  /** A topology's latest record of its shared topic (the learning snapshot), if any. */
+  sharedOf(topology: string): unknown {
+    return this.#shared.get(topology);
+  }
+
   /**
    * Processes one record and everything it causes downstream; returns every output
    * record in the order it was produced.
@@ -47,10 +54,16 @@ export class InProcessRunner {
     for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
       const now = eventTimeOf(next.value);
       for (const topology of this.#readers.get(next.topic) ?? []) {
+        if (topology.shared?.topic === next.topic) {
+          // Records are fed in event-time order, so the shared record of a midnight is
+          // always there before the first gated record of its day.
+          this.#shared.set(topology.name, next.value);
+          continue;
+        }
         const store = this.#stores.get(topology.name) as Map<string, unknown>;
         let result: ReturnType<Topology['process']>;
         try {
-          result = topology.process(next, store.get(next.key), now);
+          result = topology.process(next, store.get(next.key), now, this.#shared.get(topology.name));
         } catch (error) {
           if (!(error instanceof ChurnError)) throw error;
           this.#dead.push({ record: next, service: topology.name, error });
@@ -72,6 +85,22 @@ export class InProcessRunner {
     const dead = this.#dead;
     this.#dead = [];
     return dead;
+  }
+
+  /**
+   * The clock starts at midnight `at` (the first record's): the topologies' once-per-
+   * partition clock outputs (watermarks) go out, as the Kafka runner sends them when a
+   * partition's clock starts. No key is ticked.
+   */
+  startClock(at: number): OutputRecord[] {
+    const outputs: OutputRecord[] = [];
+    for (const topology of this.#topologies) {
+      for (const out of topology.onClock?.(0, 1, at) ?? []) {
+        outputs.push(out);
+        for (const downstream of this.feedDownstream(out)) outputs.push(downstream);
+      }
+    }
+    return outputs;
   }
 
   /** Advances the clock of every key of every topology that has one to `at`. */

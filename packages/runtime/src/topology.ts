@@ -18,6 +18,8 @@ export interface OutputRecord {
   readonly topic: string;
   readonly key: string;
   readonly value: unknown;
+  /** The partition to write to, for records meant for one partition each (a snapshot per partition); else by key. */
+  readonly partition?: number;
 }
 
 export interface StepResult<S> {
@@ -44,10 +46,20 @@ export interface Topology<S = unknown> {
    */
   readonly stateVersion?: number;
   /**
-   * Handles one input record. `now` is the record's event time (see {@link eventTimeOf}),
-   * so that a replay gives the same outputs as the live run.
+   * A topic every partition of the topology receives its own copy of (one record per
+   * partition, such as the learning snapshot of each midnight): the runner keeps the
+   * latest record of it per partition, beside the partition's clock, and hands it to
+   * `process` instead of processing it. A record of a `gates` topic at time t waits until
+   * the shared record of t's midnight is there (its occurredAt at or after that midnight),
+   * so that it is processed with the same shared record in every deployment.
    */
-  process(record: InputRecord, state: S | undefined, now: number): StepResult<S>;
+  readonly shared?: { readonly topic: string; readonly gates: readonly string[] };
+  /**
+   * Handles one input record. `now` is the record's event time (see {@link eventTimeOf}),
+   * so that a replay gives the same outputs as the live run; `shared` is the partition's
+   * latest record of the shared topic, if the topology has one.
+   */
+  process(record: InputRecord, state: S | undefined, now: number, shared?: unknown): StepResult<S>;
   /**
    * Advances one key's state to the clock `at` (due follow-ups, overdue dialogues).
    * Runners call it for every key they hold, on a wall-clock interval (Kafka) or at
@@ -63,9 +75,10 @@ export interface Topology<S = unknown> {
   dueAt?(key: string, state: S): number;
   /**
    * Called once per input partition at every midnight its clock passes, after `tick`,
-   * with the partition and the input's partition count: what it returns goes out in the
-   * same transaction (watermarks for a stage that merges partitions). The in-process
-   * runner, one partition, calls it with partition 0 of 1.
+   * and at the midnight the partition's clock starts from (its first record's), with the
+   * partition and the input's partition count: what it returns goes out in the same
+   * transaction (watermarks for a stage that merges partitions). The in-process runner,
+   * one partition, calls it with partition 0 of 1.
    */
   onClock?(partition: number, partitions: number, at: number): readonly OutputRecord[];
 }
@@ -73,7 +86,8 @@ export interface Topology<S = unknown> {
 export interface InternalTopic {
   readonly topic: string;
   readonly record: RecordName;
-  readonly partitions: number;
+  /** A number, or `co-partitioned`: as many as the customer-scoped topics (`customer.profiles.v1`, else TOPIC_PARTITIONS). */
+  readonly partitions: number | 'co-partitioned';
 }
 
 /** Event time of a contract record: `occurredAt`, or `asOf` for a CustomerValue snapshot. */

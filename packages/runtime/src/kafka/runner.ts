@@ -156,6 +156,8 @@ interface PartitionTask<S> {
   readonly paused: Set<string>;
   /** The last midnight the clock step ran at (stream time), or null before the first record. */
   clock: number | null;
+  /** The latest record of the topology's shared topic (committed), if any. */
+  shared: unknown;
   draining: boolean;
   rerun: boolean;
   idleSince: number | null;
@@ -180,6 +182,8 @@ interface PartitionTask<S> {
 const CHANGELOG_SUFFIX = '-state-changelog';
 /** Changelog key of a partition's clock (stream time of the last clock step). */
 const CLOCK_KEY = '\u0000churn.clock';
+/** Changelog key of a partition's latest record of the topology's shared topic. */
+const SHARED_KEY = '\u0000churn.shared';
 const DAY_MS = 86_400_000;
 /** Records buffered per topic-partition before its fetching pauses. */
 const MAX_BUFFERED = 10_000;
@@ -298,8 +302,12 @@ export class KafkaRunner<S> implements HealthSource {
     this.groupId = version === 1 ? this.name : `${this.name}-v${version}`;
     this.changelog = `${this.groupId}${CHANGELOG_SUFFIX}`;
     const catalogue = topicCatalogue.map((t) => t.topic as string);
+    // The shared topic goes first: its record of a midnight comes before every record at that midnight.
     this.#rank = new Map(
-      options.topology.inputs.map((t, i) => [t, catalogue.includes(t) ? catalogue.indexOf(t) : catalogue.length + i]),
+      options.topology.inputs.map((t, i) => [
+        t,
+        t === options.topology.shared?.topic ? -1 : catalogue.includes(t) ? catalogue.indexOf(t) : catalogue.length + i,
+      ]),
     );
   }
 
@@ -356,10 +364,11 @@ export class KafkaRunner<S> implements HealthSource {
     const before = await partitionCounts(this.#admin, [...topology.inputs, this.changelog]);
     this.#checkCoPartitioned(before);
     const existingInput = topology.inputs.find((t) => before.has(t));
+    const fixedInternalInput = internal.find(
+      (t) => topology.inputs.includes(t.topic) && typeof t.partitions === 'number',
+    )?.partitions as number | undefined;
     const partitions =
-      existingInput !== undefined
-        ? (before.get(existingInput) as number)
-        : (internal.find((t) => topology.inputs.includes(t.topic))?.partitions ?? this.#o.partitions);
+      existingInput !== undefined ? (before.get(existingInput) as number) : (fixedInternalInput ?? this.#o.partitions);
     const created = await ensureTopics(
       this.#admin,
       topicsOf(
@@ -370,12 +379,15 @@ export class KafkaRunner<S> implements HealthSource {
       partitions,
       this.#o.replicationFactor,
     );
+    // A co-partitioned internal topic has the customer-scoped topics' count.
+    const customerScoped =
+      (await partitionCounts(this.#admin, ['customer.profiles.v1'])).get('customer.profiles.v1') ?? this.#o.partitions;
     for (const t of internal) {
       created.push(
         ...(await ensureTopics(
           this.#admin,
           topicsOf(topology.inputs.includes(t.topic) ? [t.topic] : [], [t.topic]),
-          t.partitions,
+          t.partitions === 'co-partitioned' ? customerScoped : t.partitions,
           this.#o.replicationFactor,
         )),
       );
@@ -562,6 +574,7 @@ export class KafkaRunner<S> implements HealthSource {
         buffers: new Map(),
         paused: new Set(),
         clock: null,
+        shared: undefined,
         draining: false,
         rerun: false,
         idleSince: null,
@@ -707,6 +720,10 @@ export class KafkaRunner<S> implements HealthSource {
               for (const message of batch.messages) {
                 const key = message.key?.toString('utf8');
                 if (key === undefined) continue;
+                if (key === SHARED_KEY) {
+                  task.shared = message.value === null ? undefined : JSON.parse(message.value.toString('utf8'));
+                  continue;
+                }
                 if (key === CLOCK_KEY) {
                   task.clock =
                     message.value === null ? null : (JSON.parse(message.value.toString('utf8')) as { at: number }).at;
@@ -909,7 +926,20 @@ export class KafkaRunner<S> implements HealthSource {
     if (!task.active || task.revoked || this.#stopping) return false;
     let work = task.open;
     try {
-      const { picked, cursor, bytes } = this.#pick(task, work);
+      const { picked, cursor, bytes, gatedAt } = this.#pick(task, work);
+      if (picked.length === 0 && gatedAt !== null) {
+        // The next record waits for the shared record of its day, which waits for every
+        // partition to pass that midnight: this one passes it now.
+        const midnight = Math.floor(gatedAt / DAY_MS) * DAY_MS;
+        const clock = work?.clock ?? task.clock;
+        if (clock === null || clock < midnight) {
+          work ??= new Work<S>(task, this.#dueOf, cursor);
+          task.open = work;
+          await this.#passMidnights(work, gatedAt, task.partition);
+          await this.#commitWork(task, work);
+          return true;
+        }
+      }
       if (picked.length === 0) {
         if (work === null) return false;
         const age = performance.now() - work.since;
@@ -969,8 +999,12 @@ export class KafkaRunner<S> implements HealthSource {
   #pick(
     task: PartitionTask<S>,
     open: Work<S> | null,
-  ): { picked: Pending[]; cursor: Map<string, number>; bytes: number } {
+  ): { picked: Pending[]; cursor: Map<string, number>; bytes: number; gatedAt: number | null } {
     const inputs = this.#o.topology.inputs;
+    const shared = this.#o.topology.shared;
+    // When the partition's shared record is as of: the gate of the records that need it.
+    let sharedAt = sharedTimeOf(open !== null ? open.shared : task.shared);
+    let gatedAt: number | null = null;
     const cursor = open?.cursor ?? new Map<string, number>();
     const held = open?.records ?? 0;
     const heldBytes = open?.bytes ?? 0;
@@ -1022,11 +1056,22 @@ export class KafkaRunner<S> implements HealthSource {
       } else {
         task.idleSince = null;
       }
+      if (shared !== undefined) {
+        if (best.topic === shared.topic) sharedAt = Math.max(sharedAt, best.time);
+        else if (
+          Number.isFinite(best.time) &&
+          shared.gates.includes(best.topic) &&
+          sharedAt < Math.floor(best.time / DAY_MS) * DAY_MS
+        ) {
+          gatedAt = best.time;
+          break;
+        }
+      }
       cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
       picked.push(best);
       bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
     }
-    return { picked, cursor, bytes };
+    return { picked, cursor, bytes, gatedAt };
   }
 
   /** Processes picked records (and the clock steps they pass) into the open transaction. */
@@ -1049,6 +1094,12 @@ export class KafkaRunner<S> implements HealthSource {
       }
       const input = item.input;
       if (topology.tick || topology.onClock) await this.#passMidnights(work, item.time, task.partition);
+      if (topology.shared?.topic === item.topic) {
+        // Kept for the records after it, not processed.
+        work.shared = input.value;
+        work.consumed.set(item.topic, (work.consumed.get(item.topic) ?? 0) + 1);
+        continue;
+      }
       let attempts = 0;
       try {
         const t1 = performance.now();
@@ -1057,7 +1108,7 @@ export class KafkaRunner<S> implements HealthSource {
         while (result === null) {
           attempts++;
           try {
-            result = topology.process(input, previous, item.time);
+            result = topology.process(input, previous, item.time, work.shared);
           } catch (err) {
             // A processor is a pure function of the record and the state: the same call
             // fails the same way (an unknown customer, a programmer error). Only an error
@@ -1070,8 +1121,15 @@ export class KafkaRunner<S> implements HealthSource {
         const t2 = performance.now();
         work.processSeconds += (t2 - t1) / 1000;
         const encoded: Array<[string, Message]> = [];
-        for (const record of result.emit)
-          encoded.push([record.topic, { key: record.key, value: await serde.encode(record.topic, record.value) }]);
+        for (const record of result.emit) {
+          const value = await serde.encode(record.topic, record.value);
+          encoded.push([
+            record.topic,
+            record.partition === undefined
+              ? { key: record.key, value }
+              : { key: record.key, value, partition: record.partition },
+          ]);
+        }
         work.encodeSeconds += (performance.now() - t2) / 1000;
         for (const [t, m] of encoded) work.push(t, m);
         for (const record of result.emit) {
@@ -1113,7 +1171,9 @@ export class KafkaRunner<S> implements HealthSource {
     metrics.processingDuration.observe({ service, stage: 'encode' }, work.encodeSeconds);
 
     // Only now, with the transaction committed, do the in-memory state and positions move on.
+    const clockBefore = task.clock;
     this.#apply(task, work);
+    if (task.clock !== clockBefore) this.#followSiblings(task);
     task.chunkLimit = null;
     for (const [topic, offset] of work.last) task.nextOffset.set(topic, offset + 1n);
     for (const [topic, n] of work.cursor) {
@@ -1144,6 +1204,13 @@ export class KafkaRunner<S> implements HealthSource {
       work.push(this.changelog, {
         key,
         value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
+        partition: task.partition,
+      });
+    }
+    if (work.shared !== task.shared) {
+      work.push(this.changelog, {
+        key: SHARED_KEY,
+        value: work.shared === undefined ? null : Buffer.from(JSON.stringify(work.shared)),
         partition: task.partition,
       });
     }
@@ -1181,7 +1248,9 @@ export class KafkaRunner<S> implements HealthSource {
     if (!Number.isFinite(time)) return;
     const midnight = Math.floor(time / DAY_MS) * DAY_MS;
     if (work.clock === null) {
+      // The clock starts at the first record's midnight: the partition has passed it.
       work.clock = midnight;
+      await this.#clockInto(work, partition, midnight);
       return;
     }
     while (work.clock < midnight) {
@@ -1201,7 +1270,13 @@ export class KafkaRunner<S> implements HealthSource {
   /** Encodes a clock step's outputs into the transaction. */
   async #emitInto(work: Work<S>, records: readonly OutputRecord[]): Promise<void> {
     for (const record of records) {
-      work.push(record.topic, { key: record.key, value: await this.#o.serde.encode(record.topic, record.value) });
+      const value = await this.#o.serde.encode(record.topic, record.value);
+      work.push(
+        record.topic,
+        record.partition === undefined
+          ? { key: record.key, value }
+          : { key: record.key, value, partition: record.partition },
+      );
       work.counted.push(record);
     }
   }
@@ -1270,6 +1345,7 @@ export class KafkaRunner<S> implements HealthSource {
       this.#index(task, key, state);
     }
     task.clock = work.clock;
+    task.shared = work.shared;
     for (const [topic, messages] of work.out) {
       if (topic !== this.changelog) this.#o.metrics.eventsProduced.inc({ service: this.name, topic }, messages.length);
     }
@@ -1309,12 +1385,34 @@ export class KafkaRunner<S> implements HealthSource {
    * same move.
    */
   async advanceClock(at: number, onlyCaughtUp = false): Promise<number> {
-    return this.#clockStep(async (work, task) => {
-      if (
-        onlyCaughtUp &&
-        !this.#o.topology.inputs.every((t) => this.#caughtUp(task, t) && (task.buffers.get(t)?.length ?? 0) === 0)
-      )
-        return;
+    return this.#clockStep(this.#clockTo(at, onlyCaughtUp));
+  }
+
+  /** Whether a partition has processed every record of its inputs up to the high watermarks seen. */
+  #idle(task: PartitionTask<S>): boolean {
+    return this.#o.topology.inputs.every((t) => this.#caughtUp(task, t) && (task.buffers.get(t)?.length ?? 0) === 0);
+  }
+
+  /**
+   * After a partition's clock moved on, the partitions of this instance with nothing to
+   * process follow it: their clocks pass the same midnights, as a replay's one clock
+   * would, and their watermarks let stages that wait for every partition (the structural
+   * count, the learning snapshot) go on without waiting for the wall clock.
+   */
+  #followSiblings(from: PartitionTask<S>): void {
+    const { topology } = this.#o;
+    const at = from.clock;
+    if ((!topology.tick && !topology.onClock) || this.#stopping || at === null) return;
+    const idle = [...this.#tasks.values()].filter(
+      (t) => t !== from && t.active && !t.revoked && (t.clock === null || t.clock < at) && this.#idle(t),
+    );
+    if (idle.length > 0) void this.#clockStep(this.#clockTo(at, true), idle);
+  }
+
+  /** The clock step that moves a partition's clock on to `at`, midnight by midnight. */
+  #clockTo(at: number, onlyCaughtUp: boolean) {
+    return async (work: Work<S>, task: PartitionTask<S>): Promise<void> => {
+      if (onlyCaughtUp && !this.#idle(task)) return;
       const midnight = Math.floor(at / DAY_MS) * DAY_MS;
       // A partition without a record yet has nothing to wait for: its clock starts here,
       // so that watermarks built from every partition's clock can move on.
@@ -1324,13 +1422,16 @@ export class KafkaRunner<S> implements HealthSource {
         await this.#tickInto(work, work.clock);
         await this.#clockInto(work, task.partition, work.clock);
       }
-    });
+    };
   }
 
-  async #clockStep(step: (work: Work<S>, task: PartitionTask<S>) => Promise<void>): Promise<number> {
+  async #clockStep(
+    step: (work: Work<S>, task: PartitionTask<S>) => Promise<void>,
+    tasks: readonly PartitionTask<S>[] = [...this.#tasks.values()],
+  ): Promise<number> {
     if ((!this.#o.topology.tick && !this.#o.topology.onClock) || this.#stopping) return 0;
     let emitted = 0;
-    for (const task of [...this.#tasks.values()]) {
+    for (const task of tasks) {
       if (!task.active || task.revoked) continue;
       try {
         emitted += await this.#withLock(task, async () => {
@@ -1352,6 +1453,12 @@ export class KafkaRunner<S> implements HealthSource {
     }
     return emitted;
   }
+}
+
+/** The event time a shared record is as of; -Infinity without one. */
+function sharedTimeOf(shared: unknown): number {
+  const at = (shared as { occurredAt?: unknown } | undefined)?.occurredAt;
+  return typeof at === 'number' ? at : Number.NEGATIVE_INFINITY;
 }
 
 /** Approximate bytes of a record in a batch: key, value, headers and per-record overhead. */
@@ -1456,6 +1563,8 @@ class Work<S> {
   /** Due times of the keys this transaction changed. */
   readonly #pendingDue = new DueIndex();
   clock: number | null;
+  /** The partition's latest shared record, as this transaction leaves it. */
+  shared: unknown;
 
   constructor(
     task: PartitionTask<S>,
@@ -1467,6 +1576,7 @@ class Work<S> {
     this.#due = task.due;
     this.#dueOf = dueOf;
     this.clock = task.clock;
+    this.shared = task.shared;
   }
 
   push(topic: string, message: Message): void {
