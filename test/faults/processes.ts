@@ -15,10 +15,9 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 /** The service directories and the names they report in dead-letter headers. */
 export const SERVICES = [
   { dir: 'customer-value', names: ['churn-customer-value'] },
-  { dir: 'decisions', names: ['churn-decisions'] },
+  { dir: 'decisions', names: ['churn-decisions', 'churn-learning'] },
   { dir: 'signals', names: ['churn-signals'] },
   { dir: 'follow-ups', names: ['churn-follow-ups'] },
-  { dir: 'outcomes', names: ['churn-outcomes'] },
   { dir: 'structural', names: ['churn-structural-route', 'churn-structural'] },
 ] as const;
 

@@ -1,9 +1,8 @@
 import type { Policy } from '@churn/domain';
 import type { Topology } from '@churn/runtime';
 import { customerValueTopology } from '@churn/service-customer-value';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { followUpsTopology } from '@churn/service-follow-ups';
-import { outcomesTopology } from '@churn/service-outcomes';
 import { signalsTopology } from '@churn/service-signals';
 import { structuralIssuesTopology, structuralRouteTopology } from '@churn/service-structural';
 
@@ -11,10 +10,9 @@ import { structuralIssuesTopology, structuralRouteTopology } from '@churn/servic
 export function allTopologies(policy: Policy): Topology<unknown>[] {
   return [
     customerValueTopology(policy),
-    decisionsTopology(policy),
+    ...decisionsTopologies(policy),
     signalsTopology(policy),
     followUpsTopology(policy),
-    outcomesTopology(policy),
     structuralRouteTopology(policy),
     structuralIssuesTopology(policy),
   ] as Topology<unknown>[];

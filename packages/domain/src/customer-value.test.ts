@@ -249,7 +249,8 @@ describe('keeping customer value', () => {
     const result = keepCustomerValue(events[0]!, undefined, aContext({ now: events[0]!.occurredAt }));
     const [out] = result.emit;
     expect(out?.key).toBe('cust-0001');
-    expect(out?.value.causationId).toBe(events[0]!.eventId);
+    expect(out?.topic).toBe('churn.customer-value.v1');
+    expect((out?.value as CustomerValue | undefined)?.causationId).toBe(events[0]!.eventId);
     for (const s of run(events).snapshots) expect(validateRecord('CustomerValue', s)).toMatchObject({ ok: true });
   });
 

@@ -5,22 +5,28 @@ import type {
   ChurnDecision,
   ContactTask,
   CustomerValue,
+  LearningSnapshot,
 } from '@churn/contracts';
 import { CancellationReasonValues, validateRecord } from '@churn/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CancellationState, decideOnCancellation, weighOffers } from './decision.ts';
-import type { Emitted, ObservedSaveRates } from './processor.ts';
+import { armOf, type CancellationState, decideOnCancellation, weighOffers } from './decision.ts';
+import { blendRate, cohortOf } from './learning.ts';
+import { loadPolicy, mergeDocuments, type Policy } from './policy.ts';
+import type { Emitted } from './processor.ts';
 import { formatMoney } from './routing.ts';
 import {
   aB2bCustomer,
   aB2cCustomer,
   aCancellationOf,
   aContext,
+  aLearningSnapshot,
   DAY,
   defaultPolicy,
+  defaultPolicyDocument,
   FIXTURE_NOW,
   HOUR,
+  learningPolicy,
   ORE,
 } from './testing/index.ts';
 
@@ -41,11 +47,11 @@ function split(emit: readonly Emitted[]) {
 function decide(
   value: CustomerValue | null,
   cancellation: Partial<CancellationRequested> = {},
-  observedSaveRates?: ObservedSaveRates,
+  learning: { policy?: Policy; learned?: LearningSnapshot } = {},
 ) {
   const event = aCancellationOf(value ?? { customerId: 'cust-0001' }, cancellation);
   const state: CancellationState = { value, decided: [] };
-  const result = decideOnCancellation(event, state, aContext({ now: NOW, observedSaveRates }));
+  const result = decideOnCancellation(event, state, aContext({ now: NOW, ...learning }));
   return { ...split(result.emit), state: result.state, emit: result.emit, event };
 }
 
@@ -348,28 +354,162 @@ describe('deciding on a cancellation: explanations', () => {
             'churn.decisions.v1': 'ChurnDecision',
             'contact-center.tasks.v1': 'ContactTask',
             'churn.alerts.v1': 'ChurnAlert',
+            'churn-learning.events': 'LearningEvent',
           } as const;
-          expect(e.topic).not.toBe('churn.customer-value.v1');
-          if (e.topic === 'churn.customer-value.v1') continue;
-          expect(validateRecord(record[e.topic], e.value)).toMatchObject({ ok: true });
+          expect(Object.keys(record)).toContain(e.topic);
+          const topic = e.topic as keyof typeof record;
+          expect(validateRecord(record[topic], e.value)).toMatchObject({ ok: true });
+          // What the learning stage hears is keyed for its one partition, not by customer.
+          if (topic === 'churn-learning.events') continue;
           expect(e.key).toBe('cust-0001');
-          expect(e.value.causationId).toBe(event.eventId);
+          expect((e.value as { causationId: string }).causationId).toBe(event.eventId);
         }
       }
     }
   });
 });
 
-describe('deciding on a cancellation: learning from outcomes', () => {
-  it('keeps the policy probability below the minimum sample size (30)', () => {
-    const rates = { 'LIFE_CHANGE/PAUSE': { attempts: 29, saves: 29 } };
-    expect(decide(tierB, { reason: 'LIFE_CHANGE' }, rates).decision.offersWeighed[0]?.probability).toBe(0.6);
+describe('deciding on a cancellation: what the pipeline has learned', () => {
+  const policy = learningPolicy;
+  const prior = (reason: CancellationReason, offer: string) =>
+    policy.tables.offersByReason[reason].find((o) => o.offer === offer)?.probability as number;
+  const cohort = cohortOf(policy, tierB);
+  const snapshotWith = (saves: number, tries: number, inCohort = cohort): LearningSnapshot =>
+    aLearningSnapshot({
+      at: Math.floor(NOW / DAY) * DAY,
+      saves: [{ reason: 'LIFE_CHANGE', offer: 'PAUSE', cohort: inCohort, saves, tries }],
+    });
+  const pauseOf = (learned: LearningSnapshot) =>
+    decide(tierB, { reason: 'LIFE_CHANGE' }, { policy, learned }).decision.offersWeighed.find(
+      (o) => o.offer === 'PAUSE',
+    );
+
+  it('uses the prior when nothing has been observed, and says where each probability came from', () => {
+    const { decision } = decide(tierB, { reason: 'LIFE_CHANGE' }, { policy, learned: aLearningSnapshot() });
+    for (const o of decision.offersWeighed) {
+      expect(o.prior).toBe(prior('LIFE_CHANGE', o.offer));
+      expect(o.probability).toBeCloseTo(o.prior as number, 10);
+      expect([o.observedSaves, o.observedTries, o.cohortMultiplier]).toEqual([0, 0, 1]);
+    }
+    expect(decision.learnedAsOf).toBe(Math.floor(NOW / DAY) * DAY);
+    expect(decision.cohort).toBe(cohort);
+    expect(decision.reasons.join(' ')).toContain('no outcomes of it for this reason yet');
   });
 
-  it('blends the observed save rate in once a reason/offer pair has enough outcomes', () => {
-    const rates = { 'LIFE_CHANGE/PAUSE': { attempts: 30, saves: 30 } };
-    // Prior weight 30 at 0.6 plus 30 saves out of 30: (18 + 30) / 60.
-    expect(decide(tierB, { reason: 'LIFE_CHANGE' }, rates).decision.offersWeighed[0]?.probability).toBeCloseTo(0.8);
+  it('stays near the prior with few outcomes and follows the evidence with many (Beta-Binomial)', () => {
+    const p0 = prior('LIFE_CHANGE', 'PAUSE');
+    const observed = p0 / 2;
+    const few = pauseOf(snapshotWith(1, 2));
+    const many = pauseOf(snapshotWith(Math.round(observed * 4000), 4000));
+    const strength = policy.learning.saveRates.priorStrength;
+    // The reason and offer's own rate, before the cohort's response.
+    expect((few?.probability as number) / (few?.cohortMultiplier as number)).toBeCloseTo(
+      blendRate(p0, strength, 1, 2),
+      10,
+    );
+    expect(Math.abs((few?.probability as number) - p0)).toBeLessThan(Math.abs((many?.probability as number) - p0));
+    expect((many?.probability as number) / (many?.cohortMultiplier as number)).toBeCloseTo(observed, 2);
+    expect(many).toMatchObject({ observedSaves: Math.round(observed * 4000), observedTries: 4000 });
+  });
+
+  it('ranks a cohort that responds better above one that responds worse', () => {
+    const other = aB2bCustomer({ revenue12m: 150_000, tenureDays: 1_500, lastNps: 2 });
+    const otherCohort = cohortOf(policy, other);
+    expect(otherCohort).not.toBe(cohort);
+    const learned = aLearningSnapshot({
+      saves: [
+        { reason: 'LIFE_CHANGE', offer: 'PAUSE', cohort, saves: 180, tries: 200 },
+        { reason: 'LIFE_CHANGE', offer: 'PAUSE', cohort: otherCohort, saves: 20, tries: 200 },
+      ],
+    });
+    const good = decide(tierB, { reason: 'LIFE_CHANGE' }, { policy, learned }).decision.offersWeighed[0];
+    const poor = decide(other, { reason: 'LIFE_CHANGE' }, { policy, learned }).decision.offersWeighed[0];
+    expect(good?.cohortMultiplier as number).toBeGreaterThan(1);
+    expect(poor?.cohortMultiplier as number).toBeLessThan(1);
+    expect(good?.probability as number).toBeGreaterThan(poor?.probability as number);
+  });
+
+  it('values a cohort that leaves faster lower, and explains the hazard in its reasons', () => {
+    const months = 50_000;
+    const fast = aLearningSnapshot({ exposures: [{ cohort, cancellations: months * 0.06, exposureMonths: months }] });
+    const slow = aLearningSnapshot({ exposures: [{ cohort, cancellations: months * 0.005, exposureMonths: months }] });
+    const a = decide(tierB, { reason: 'PRICE' }, { policy, learned: fast }).decision;
+    const b = decide(tierB, { reason: 'PRICE' }, { policy, learned: slow }).decision;
+    expect(a.monthlyChurnHazard as number).toBeGreaterThan(policy.value.monthlyChurnRate);
+    expect(b.monthlyChurnHazard as number).toBeLessThan(policy.value.monthlyChurnRate);
+    expect(a.value.remainingLifetimeValue).toBeLessThan(tierB.remainingLifetimeValue);
+    expect(b.value.remainingLifetimeValue).toBeGreaterThanOrEqual(tierB.remainingLifetimeValue);
+    // Remaining months never pass the policy's cap.
+    expect(b.value.remainingLifetimeValue / tierB.remainingLifetimeValue).toBeLessThanOrEqual(
+      policy.value.remainingMonthsCap / Math.min(policy.value.remainingMonthsCap, 1 / policy.value.monthlyChurnRate) +
+        1e-9,
+    );
+    expect(a.reasons.join(' ')).toMatch(/leave about [\d.]+% a month here, against the policy's/);
+  });
+
+  it('ignores a snapshot when the policy does not learn', () => {
+    const { decision } = decide(
+      tierB,
+      { reason: 'LIFE_CHANGE' },
+      { policy: defaultPolicyOff(), learned: snapshotWith(0, 500) },
+    );
+    expect(decision.offersWeighed[0]?.probability).toBe(prior('LIFE_CHANGE', 'PAUSE'));
+    expect([decision.learnedAsOf, decision.cohort, decision.monthlyChurnHazard]).toEqual([null, null, null]);
+  });
+});
+
+function defaultPolicyOff(): Policy {
+  return loadPolicy(mergeDocuments(defaultPolicyDocument, { learning: { enabled: false } }));
+}
+
+describe('deciding on a cancellation: experiments and shadow policies', () => {
+  const generous = { version: 'generous-1', offers: { PRICE: { DOWNGRADE: { probability: 0.9 } } } };
+  const withExperiment = loadPolicy(
+    mergeDocuments(defaultPolicyDocument, {
+      experiment: {
+        name: 'price-2026',
+        arms: [
+          { name: 'control', share: 0.5 },
+          { name: 'generous', share: 0.5, overrides: generous },
+        ],
+      },
+    }),
+  );
+
+  it('puts a customer in the same arm every time, and splits customers by the shares', () => {
+    const ids = Array.from({ length: 4000 }, (_, i) => `cust-${i}`);
+    const arms = ids.map((id) => armOf(withExperiment, id)?.name);
+    expect(ids.map((id) => armOf(withExperiment, id)?.name)).toEqual(arms);
+    const share = arms.filter((a) => a === 'generous').length / ids.length;
+    expect(Math.abs(share - 0.5)).toBeLessThan(0.03);
+  });
+
+  it("decides with the arm's policy and records the arm and its version", () => {
+    for (const id of ['cust-1', 'cust-2', 'cust-3', 'cust-4', 'cust-5', 'cust-6']) {
+      const customer = aB2bCustomer({ customerId: id, revenue12m: 150_000, tenureDays: 1_500 });
+      const arm = armOf(withExperiment, id);
+      const { decision } = decide(customer, { reason: 'PRICE' }, { policy: withExperiment });
+      expect(decision.arm).toBe(arm?.name);
+      expect(decision.policyVersion).toBe(arm?.policy.version);
+      const downgrade = decision.offersWeighed.find((o) => o.offer === 'DOWNGRADE');
+      expect(downgrade?.probability).toBe(
+        arm?.policy.tables.offersByReason.PRICE.find((o) => o.offer === 'DOWNGRADE')?.probability,
+      );
+    }
+  });
+
+  it('lets a shadow policy decide alongside, publishing only its decision', () => {
+    const shadowed = loadPolicy(mergeDocuments(defaultPolicyDocument, { shadow: { overrides: generous } }));
+    const plain = decide(tierB, { reason: 'PRICE' });
+    const both = decide(tierB, { reason: 'PRICE' }, { policy: shadowed });
+    const shadows = both.emit.filter((e) => e.topic === 'churn.decisions.shadow.v1');
+    expect(shadows).toHaveLength(1);
+    const shadow = shadows[0]?.value as ChurnDecision;
+    expect(shadow.policyVersion).toBe('generous-1');
+    expect(validateRecord('ChurnDecision', shadow)).toMatchObject({ ok: true });
+    expect(shadow.eventId).not.toBe(both.decision.eventId);
+    // Everything else is what the policy alone gives.
+    expect(both.emit.filter((e) => e.topic !== 'churn.decisions.shadow.v1')).toEqual(plain.emit);
   });
 });
 

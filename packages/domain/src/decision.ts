@@ -15,16 +15,27 @@ import type {
   Offer,
   OfferEvaluation,
   Priority,
+  TaskOutcome,
 } from '@churn/contracts';
 import { ChurnError } from '@churn/contracts';
-import { deriveIdAndEventId } from './ids.ts';
+import { deriveIdAndEventId, hash53 } from './ids.ts';
+import {
+  type CustomerLearning,
+  cancellationEvents,
+  cohortChange,
+  cohortOf,
+  type LearnedModel,
+  modelOf,
+  NEW_CUSTOMER_LEARNING,
+  npsBandOf,
+  outcomeEvents,
+} from './learning.ts';
 import { type AlertSpec, alertRecord, type TaskSpec, taskIdOf, taskRecord } from './outputs.ts';
 import { type CompiledOffer, minorUnitsOf, type Policy, type WeighableOffer } from './policy.ts';
 import {
   type Emitted,
   isCustomerValue,
   NO_EMIT,
-  type ObservedSaveRates,
   type ProcessorContext,
   type ProcessorResult,
   remember,
@@ -37,6 +48,8 @@ export interface CancellationState {
   readonly value: CustomerValue | null;
   /** eventIds of cancellations already decided, newest last, bounded by `policy.dedup.recentEvents`. */
   readonly decided: readonly string[];
+  /** What learning needs of the customer (its cohort at risk, its open retention tasks), when the policy learns. */
+  readonly learning?: CustomerLearning;
 }
 
 /** Any state that joins on the customer value snapshot. */
@@ -57,29 +70,6 @@ export interface WeighedOffer extends OfferEvaluation {
   readonly cost: number;
 }
 
-/** The key of a reason/offer pair in {@link ObservedSaveRates}. */
-export function saveRateKey(reason: CancellationReason, offer: Offer): string {
-  return `${reason}/${offer}`;
-}
-
-/**
- * The save probability used for an offer: the policy's, blended with the observed rate
- * once the pair has at least `learning.minSampleSize` outcomes, weighting the policy's
- * prior as `learning.priorWeight` outcomes.
- */
-export function saveProbability(
-  policy: Policy,
-  reason: CancellationReason,
-  offer: CompiledOffer,
-  observed: ObservedSaveRates | undefined,
-): number {
-  if (observed === undefined) return offer.probability;
-  const tally = observed[saveRateKey(reason, offer.offer)];
-  if (tally === undefined || tally.attempts < policy.learning.minSampleSize) return offer.probability;
-  const w = policy.learning.priorWeight;
-  return (offer.probability * w + tally.saves) / (w + tally.attempts);
-}
-
 function isEligible(offer: CompiledOffer, value: CustomerValue): boolean {
   if (value.tenureDays < offer.minTenureDays) return false;
   if (offer.segment !== null && value.segment !== offer.segment) return false;
@@ -90,26 +80,91 @@ function isEligible(offer: CompiledOffer, value: CustomerValue): boolean {
 /**
  * Every offer the reason allows this customer, with its save probability, cost and
  * expected value = p x (remaining lifetime value - offer cost) - contact cost (minor units).
+ * With a learned model, p is the reason and offer's prior blended with the outcomes
+ * observed, times the customer's cohort's response; without one, the policy's prior.
  */
 export function weighOffers(
   policy: Policy,
   value: CustomerValue,
   reason: CancellationReason,
-  observed?: ObservedSaveRates,
+  learned?: { model: LearnedModel; cohort: string } | null,
 ): WeighedOffer[] {
   const unit = minorUnitsOf(policy, value.currency);
   const contactCost = policy.contactCost * unit;
   const out: WeighedOffer[] = [];
   for (const offer of policy.tables.offersByReason[reason]) {
     if (!isEligible(offer, value)) continue;
-    const probability = saveProbability(policy, reason, offer, observed);
+    const rate = learned ? learned.model.saveRate(reason, offer.offer, offer.probability, learned.cohort) : null;
+    const probability = rate?.probability ?? offer.probability;
     const cost = Math.round(
       offer.marginFactor * value.margin12m + offer.revenueFactor * value.revenue12m + offer.fixedMajor * unit,
     );
     const expectedValue = Math.round(probability * (value.remainingLifetimeValue - cost) - contactCost);
-    out.push({ offer: offer.offer, probability, expectedValue, cost });
+    out.push({
+      offer: offer.offer,
+      probability,
+      expectedValue,
+      cost,
+      prior: offer.probability,
+      observedSaves: rate?.observedSaves ?? 0,
+      observedTries: rate?.observedTries ?? 0,
+      cohortMultiplier: rate === null ? null : rate.multiplier,
+    });
   }
   return out;
+}
+
+/** The experiment arm of a customer: a stable hash of its customerId and the experiment's name; null without one. */
+export function armOf(policy: Policy, customerId: string) {
+  const arms = policy.tables.arms;
+  if (arms.length === 0 || policy.experiment === null) return null;
+  const bucket = hash53(`${policy.experiment.name}:${customerId}`) / 2 ** 53;
+  return arms.find((a) => bucket < a.upTo) ?? (arms[arms.length - 1] as (typeof arms)[number]);
+}
+
+/** The value a decision uses: with a learned model, remaining lifetime from the cohort's learned hazard. */
+interface ValueUsed {
+  readonly value: CustomerValue;
+  readonly hazard: number | null;
+  readonly reasons: readonly string[];
+}
+
+const NPS_WORDS: Readonly<Record<string, string>> = {
+  promoter: 'promoters',
+  passive: 'passives',
+  detractor: 'detractors',
+  silent: 'customers who stay silent when asked',
+  'never-asked': 'customers never asked for their NPS',
+};
+
+function valueUsed(
+  policy: Policy,
+  value: CustomerValue,
+  learned: { model: LearnedModel; cohort: string } | null,
+): ValueUsed {
+  if (learned === null) return { value, hazard: null, reasons: [] };
+  const silent = value.unansweredSurveys >= policy.value.silence.repeatedAfter;
+  const prior = silent
+    ? Math.min(1, policy.value.monthlyChurnRate * policy.value.silence.churnRateFactor)
+    : policy.value.monthlyChurnRate;
+  const cap = policy.value.remainingMonthsCap;
+  const hazard = learned.model.hazard(learned.cohort, prior);
+  const priorMonths = Math.min(cap, 1 / prior);
+  const months = Math.min(cap, 1 / hazard.rate);
+  const remainingLifetimeValue = Math.round((value.remainingLifetimeValue * months) / priorMonths);
+  const [segment, , tenure] = learned.cohort.split(':');
+  const who = `${segment} ${NPS_WORDS[npsBandOf(policy, value)] ?? 'customers'} ${tenure === undefined ? '' : `in their ${tenure.replace('m', ' months').replace('+', ' and more')} `}`;
+  const evidence =
+    hazard.exposureMonths > 0
+      ? ` (${hazard.cancellations} cancellations over ${Math.round(hazard.exposureMonths)} customer-months in this cohort)`
+      : '';
+  return {
+    value: { ...value, remainingLifetimeValue },
+    hazard: hazard.rate,
+    reasons: [
+      `${who.trim().replace(/^./, (c) => c.toUpperCase())} leave about ${percent(hazard.rate, 1)} a month here, against the policy's ${percent(prior, 1)}${evidence}, so about ${Math.round(months)} months of margin remain${months >= cap ? ' (the cap)' : ''}.`,
+    ],
+  };
 }
 
 /** A snapshot for a customer of whom nothing is known yet (tier D, RETAIN, no owner), so a decision can still carry one. */
@@ -202,6 +257,20 @@ function offboarding(
   return tasks;
 }
 
+/** Where a learned probability came from, in words; nothing for the policy's prior alone. */
+function evidenceOf(w: WeighedOffer): string {
+  if (w.cohortMultiplier === null) return '';
+  const parts = [`the policy's prior ${percent(w.prior ?? w.probability)}`];
+  parts.push(
+    w.observedTries > 0
+      ? `${w.observedSaves} of ${w.observedTries} customers offered it for this reason stayed`
+      : 'no outcomes of it for this reason yet',
+  );
+  if (Math.abs(w.cohortMultiplier - 1) >= 0.005)
+    parts.push(`customers like this one respond ${w.cohortMultiplier.toFixed(2)} times as well as the average`);
+  return ` (${parts.join('; ')})`;
+}
+
 function best(weighed: readonly WeighedOffer[]): WeighedOffer | null {
   let top: WeighedOffer | null = null;
   for (const w of weighed) if (top === null || w.expectedValue > top.expectedValue) top = w;
@@ -214,6 +283,7 @@ function planFor(
   event: CancellationRequested,
   now: number,
   weighed: readonly WeighedOffer[],
+  valueReasons: readonly string[] = [],
 ): Plan {
   const unit = minorUnitsOf(policy, value.currency);
   const money = (minor: number) => formatMoney(minor, value.currency, unit);
@@ -252,11 +322,12 @@ function planFor(
       reasons,
     };
   }
+  reasons.push(...valueReasons);
   reasons.push(`Remaining lifetime value is estimated at ${money(value.remainingLifetimeValue)}.`);
   if (weighed.length === 0) reasons.push('No offer is allowed for this reason and customer.');
   for (const w of weighed) {
     reasons.push(
-      `Offering ${OFFER_WORDS[w.offer]}: ${percent(w.probability)} chance to keep the customer, costs ${money(w.cost)}, expected value ${money(w.expectedValue)}.`,
+      `Offering ${OFFER_WORDS[w.offer]}: ${percent(w.probability)} chance to keep the customer${evidenceOf(w)}, costs ${money(w.cost)}, expected value ${money(w.expectedValue)}.`,
     );
   }
   const top = best(weighed);
@@ -369,12 +440,24 @@ export function retentionTaskIdsOf(decision: Pick<ChurnDecision, 'causationId'>)
   ];
 }
 
-export type CancellationEvent = CancellationRequested | CustomerValue;
+export type CancellationEvent = CancellationRequested | CustomerValue | TaskOutcome;
+
+function isTaskOutcome(event: CancellationEvent): event is TaskOutcome {
+  return (event as TaskOutcome).taskId !== undefined && (event as TaskOutcome).outcome !== undefined;
+}
 
 /**
- * Decides on a cancellation (docs/policy.md, "Deciding on a cancellation") and emits the `ChurnDecision` (keyed
- * by customerId), its contact tasks and its alerts. A `CustomerValue` event only updates
- * the joined snapshot. A cancellation already decided (same eventId) emits nothing.
+ * Decides on a cancellation (docs/policy.md, "Deciding on a cancellation") and emits the
+ * `ChurnDecision` (keyed by customerId), its contact tasks and its alerts. A
+ * `CustomerValue` event only updates the joined snapshot. A cancellation already decided
+ * (same eventId) emits nothing.
+ *
+ * When the policy learns (docs/policy.md, "Learning"), the decision uses the learning
+ * snapshot of its day (`ctx.learned`) for the save probabilities and the remaining
+ * lifetime, and tells the learning stage what it needs: the customer's cohort changes,
+ * the cancellation, and the outcome of its retention task (a `TaskOutcome` event). With
+ * an experiment, the customer's arm decides; with a shadow policy, the shadow decides too
+ * and publishes only its decision.
  *
  * A cancellation for a customer whose profile was never seen breaks the contract's
  * meaning (every customer has a profile before anything else): it throws
@@ -387,9 +470,23 @@ export function decideOnCancellation(
   ctx: ProcessorContext,
 ): ProcessorResult<CancellationState> {
   const current: CancellationState = state ?? { value: null, decided: [] };
-  if (isCustomerValue(event)) return { state: rememberCustomerValue(current, event), emit: NO_EMIT };
-  if (current.decided.includes(event.eventId)) return { state: current, emit: NO_EMIT };
   const policy = ctx.policy;
+  const learns = policy.learning.enabled;
+  if (isCustomerValue(event)) {
+    const remembered = rememberCustomerValue(current, event);
+    if (!learns || remembered === current) return { state: remembered, emit: NO_EMIT };
+    const cause = event.eventId ?? `value:${event.customerId}:${event.asOf}`;
+    const change = cohortChange(policy, current.learning ?? NEW_CUSTOMER_LEARNING, event, cause, ctx.now);
+    if (change.emit.length === 0) return { state: remembered, emit: NO_EMIT };
+    return { state: { ...remembered, learning: change.learning }, emit: change.emit };
+  }
+  if (isTaskOutcome(event)) {
+    if (!learns) return { state: current, emit: NO_EMIT };
+    const closed = outcomeEvents(policy, current.learning ?? NEW_CUSTOMER_LEARNING, current.value, event, ctx.now);
+    if (closed.emit.length === 0 && closed.learning === current.learning) return { state: current, emit: NO_EMIT };
+    return { state: { ...current, learning: closed.learning }, emit: closed.emit };
+  }
+  if (current.decided.includes(event.eventId)) return { state: current, emit: NO_EMIT };
   const now = ctx.now;
   const known = current.value;
   if (known === null || known.signedUpAt == null) {
@@ -398,15 +495,80 @@ export function decideOnCancellation(
       'cancellation for a customer whose profile has not been seen; replay it once the profile is there',
     );
   }
-  const value = known;
-  const weighed = value.margin12m > 0 ? weighOffers(policy, value, event.reason, ctx.observedSaveRates) : [];
-  const plan = planFor(policy, value, event, now, weighed);
+  const arm = armOf(policy, event.customerId);
+  const decider = arm?.policy ?? policy;
+  const cohort = learns ? cohortOf(policy, known) : null;
+  const made = decide(decider, known, event, now, cohort, learns ? (ctx.learned ?? null) : null, 'decision');
+  const { decision, plan } = made;
+  decision.arm = arm?.name ?? null;
+  const cause = event.eventId;
+  const emit: Emitted[] = [{ topic: 'churn.decisions.v1', key: event.customerId, value: decision }];
+  for (const t of plan.tasks) emit.push(taskRecord(cause, t.role, event.customerId, now, t.spec));
+  for (const a of plan.alerts) emit.push(alertRecord(cause, a.role, event.customerId, event.customerId, now, a.spec));
+  const shadow = policy.tables.shadow;
+  if (shadow !== null) {
+    const shadowed = decide(
+      shadow,
+      known,
+      event,
+      now,
+      cohort,
+      learns ? (ctx.learned ?? null) : null,
+      'shadow-decision',
+    );
+    emit.push({ topic: 'churn.decisions.shadow.v1', key: event.customerId, value: shadowed.decision });
+  }
+  let learning = current.learning;
+  if (learns) {
+    const main = plan.tasks[0];
+    const retention =
+      plan.action === 'WIN_BACK' && main?.role === 'RETENTION_CALL' && isWeighable(main.spec.offer)
+        ? {
+            taskId: taskIdOf(cause, 'RETENTION_CALL'),
+            reason: event.reason,
+            offer: main.spec.offer,
+            arm: arm?.name ?? null,
+          }
+        : null;
+    const left = cancellationEvents(policy, learning ?? NEW_CUSTOMER_LEARNING, known, cause, now, retention);
+    learning = left.learning;
+    emit.push(...left.emit);
+  }
+  const decided = remember(current.decided, cause, policy.dedup.recentEvents);
+  return {
+    state: learning === undefined ? { value: current.value, decided } : { value: current.value, decided, learning },
+    emit,
+  };
+}
+
+function isWeighable(offer: Offer): boolean {
+  return offer !== 'NONE' && offer !== 'EXECUTIVE_ESCALATION';
+}
+
+/** One policy's decision on a cancellation, with the plan behind it. */
+function decide(
+  policy: Policy,
+  known: CustomerValue,
+  event: CancellationRequested,
+  now: number,
+  cohort: string | null,
+  snapshot: ProcessorContext['learned'],
+  role: 'decision' | 'shadow-decision',
+): { decision: ChurnDecision & { arm: string | null }; plan: Plan } {
+  const learned =
+    cohort !== null && snapshot !== null && snapshot !== undefined && policy.learning.enabled
+      ? { model: modelOf(policy, snapshot), cohort }
+      : null;
+  const used = valueUsed(policy, known, learned);
+  const value = used.value;
+  const weighed = value.margin12m > 0 ? weighOffers(policy, value, event.reason, learned) : [];
+  const plan = planFor(policy, value, event, now, weighed, used.reasons);
   const first = plan.tasks[0]!.spec;
   const respondBy = first.dueAt;
   plan.reasons.push(`Respond by ${formatTime(respondBy)} (${first.priority}).`);
   const cause = event.eventId;
-  const ids = deriveIdAndEventId(cause, 'decision');
-  const decision: ChurnDecision = {
+  const ids = deriveIdAndEventId(cause, role);
+  const decision: ChurnDecision & { arm: string | null } = {
     eventId: ids.eventId,
     occurredAt: now,
     decisionId: ids.id,
@@ -418,19 +580,27 @@ export function decideOnCancellation(
     tier: value.tier,
     track: value.track,
     expectedValue: plan.expectedValue,
-    offersWeighed: weighed.map((w) => ({ offer: w.offer, probability: w.probability, expectedValue: w.expectedValue })),
+    offersWeighed: weighed.map(
+      (w): OfferEvaluation => ({
+        offer: w.offer,
+        probability: w.probability,
+        expectedValue: w.expectedValue,
+        prior: w.prior,
+        observedSaves: w.observedSaves,
+        observedTries: w.observedTries,
+        cohortMultiplier: w.cohortMultiplier,
+      }),
+    ),
     reasons: plan.reasons,
     policyVersion: policy.version,
     respondBy,
     value,
     reason: event.reason,
     priority: first.priority,
+    arm: null,
+    cohort,
+    monthlyChurnHazard: used.hazard,
+    learnedAsOf: learned === null ? null : learned.model.asOf,
   };
-  const emit: Emitted[] = [{ topic: 'churn.decisions.v1', key: event.customerId, value: decision }];
-  for (const t of plan.tasks) emit.push(taskRecord(cause, t.role, event.customerId, now, t.spec));
-  for (const a of plan.alerts) emit.push(alertRecord(cause, a.role, event.customerId, event.customerId, now, a.spec));
-  return {
-    state: { value: current.value, decided: remember(current.decided, cause, policy.dedup.recentEvents) },
-    emit,
-  };
+  return { decision, plan };
 }

@@ -10,8 +10,11 @@
  * Processors (state key in brackets):
  * - `keepCustomerValue` [customerId]: profile, invoice and survey events (and Ticks) ->
  *   `churn.customer-value.v1` snapshots, the join currency of every other per-customer processor.
- * - `decideOnCancellation` [customerId]: CancellationRequested (+ CustomerValue) -> ChurnDecision,
- *   ContactTasks and ChurnAlerts (win back with the best offer, or let go gracefully).
+ * - `decideOnCancellation` [customerId]: CancellationRequested (+ CustomerValue, TaskOutcome) ->
+ *   ChurnDecision, ContactTasks and ChurnAlerts (win back with the best offer, or let go
+ *   gracefully), using what the pipeline has learned as of the day's midnight; when the
+ *   policy learns, it also tells the learning stage of cohort changes, cancellations and
+ *   the outcomes of its retention tasks.
  * - `routeSurvey` [customerId]: SurveyResult (+ CustomerValue) -> referral requests, detractor
  *   recovery, silent-customer alerts.
  * - `signalInvoice` [customerId]: InvoiceEvent (+ CustomerValue) -> payment follow-ups and
@@ -19,9 +22,9 @@
  * - `scheduleFollowUps` [customerId]: Tick, CustomerValue and TaskOutcome -> program follow-ups,
  *   PROGRAM_NOT_FOLLOWED, at-risk dialogues and DIALOGUE_OVERDUE.
  * - `detectStructuralIssues` [reason]: CancellationRequested -> STRUCTURAL_ISSUE to management.
- * - `trackOutcomes` [customerId or partition]: ChurnDecision and TaskOutcome -> save tallies per
- *   reason and offer, kept as state. Nothing feeds them back yet: decisions use the policy's
- *   prior probabilities (a later version will pass the tallies as `ctx.observedSaveRates`).
+ * - `learnAcrossPartitions` [one key]: the decision partitions' learning events and
+ *   watermarks -> a learning snapshot per decision partition at each midnight: save rates
+ *   per reason, offer and cohort, cancellations and customer-months at risk per cohort.
  *
  * The policy (`policies/default.json`) is loaded once with `loadPolicy`, validated, frozen and
  * compiled; every number of the business rules lives there.
@@ -38,13 +41,12 @@ export {
   valueDueAt,
 } from './customer-value.ts';
 export {
+  armOf,
   type CancellationEvent,
   type CancellationState,
   decideOnCancellation,
   rememberCustomerValue,
   retentionTaskIdsOf,
-  saveProbability,
-  saveRateKey,
   unknownCustomerValue,
   type ValueJoined,
   type WeighedOffer,
@@ -64,14 +66,34 @@ export {
 export { deriveId, deriveIdAndEventId, hash53 } from './ids.ts';
 export { type InvoiceSignalEvent, type InvoiceSignalState, signalInvoice } from './invoice-signals.ts';
 export {
-  type OpenRetentionTask,
-  type OutcomeEvent,
-  type OutcomeLedger,
-  trackOutcomes,
-} from './outcomes.ts';
+  blendRate,
+  blendRatio,
+  type CustomerLearning,
+  cohortOf,
+  cohortParts,
+  type Hazard,
+  LEARNING_EVENTS_TOPIC,
+  LEARNING_KEY,
+  LEARNING_SNAPSHOTS_TOPIC,
+  type LearnedModel,
+  type LearningOutput,
+  type LearningState,
+  learnAcrossPartitions,
+  learningMark,
+  modelOf,
+  NPS_BANDS,
+  type NpsBand,
+  npsBandOf,
+  type OpenRetention,
+  type SaveRate,
+  tenureBandOf,
+  tenureBands,
+} from './learning.ts';
 export {
   type CompiledOffer,
+  type ExperimentArm,
   loadPolicy,
+  mergeDocuments,
   minorUnitsOf,
   type OfferCost,
   type OfferRule,
@@ -89,11 +111,9 @@ export {
   type Emitted,
   isCustomerValue,
   isTick,
-  type ObservedSaveRates,
   type Processor,
   type ProcessorContext,
   type ProcessorResult,
-  type SaveTally,
   type Tick,
 } from './processor.ts';
 export { alertOwnerFor, dueBy, formatMoney, queueFor } from './routing.ts';

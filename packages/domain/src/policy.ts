@@ -160,12 +160,51 @@ export const PolicySchema = z.strictObject({
   }),
   structural: z.strictObject({ reasons: z.array(reason), minCustomers: count, windowDays: positive }),
   learning: z.strictObject({
-    minSampleSize: count,
-    priorWeight: nonNegative,
+    /** Off, decisions use the priors only and nothing waits for the learning stage. */
+    enabled: z.boolean({ error: 'must be true or false' }),
+    saveRates: z.strictObject({ priorStrength: nonNegative, maxProbability: share }),
+    cohorts: z.strictObject({
+      priorStrength: nonNegative,
+      multiplierBounds: z
+        .tuple([positive, positive])
+        .refine(([lo, hi]) => lo <= 1 && hi >= 1, { error: 'must be [low, high] with low <= 1 <= high' }),
+    }),
+    hazard: z.strictObject({ priorStrengthMonths: nonNegative }),
+    tenureBandsMonths: z
+      .array(positive)
+      .refine((b) => b.every((v, i) => i === 0 || v > (b[i - 1] as number)), { error: 'must be increasing' }),
     savedOutcomes: z.array(outcome),
     lostOutcomes: z.array(outcome),
     forgetOpenTasksAfterDays: positive,
   }),
+  /**
+   * A policy experiment: customers are split into arms by a stable hash of their
+   * customerId; each arm decides with the policy and its overrides (merged key by key).
+   */
+  experiment: z
+    .strictObject({
+      name: z.string().min(1),
+      arms: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            share: share,
+            overrides: z.record(z.string(), z.unknown()).optional(),
+          }),
+        )
+        .min(2, { error: 'must have at least two arms' })
+        .refine((arms) => Math.abs(arms.reduce((s, a) => s + a.share, 0) - 1) < 1e-9, {
+          error: 'shares must add up to 1',
+        })
+        .refine((arms) => new Set(arms.map((a) => a.name)).size === arms.length, { error: 'arm names must differ' }),
+    })
+    .nullable()
+    .default(null),
+  /** A candidate policy (the overrides, merged key by key) that decides alongside and publishes only its decisions. */
+  shadow: z
+    .strictObject({ overrides: z.record(z.string(), z.unknown()) })
+    .nullable()
+    .default(null),
   dedup: z.strictObject({ recentEvents: count }),
 });
 
@@ -199,6 +238,17 @@ export interface PolicyTables {
   readonly remainingMonthsWhenSilent: number;
   /** The follow-up program by tier and track. */
   readonly program: Readonly<Record<Tier, Readonly<Record<Track, ProgramEntry>>>>;
+  /** The experiment's arms, each with its policy and the upper bound of its bucket (0-1); empty without one. */
+  readonly arms: readonly ExperimentArm[];
+  /** The shadow policy, if any. */
+  readonly shadow: Policy | null;
+}
+
+export interface ExperimentArm {
+  readonly name: string;
+  /** Customers whose bucket (0-1) is below this and at or above the previous arm's are in this arm. */
+  readonly upTo: number;
+  readonly policy: Policy;
 }
 
 /** A loaded, validated and frozen policy. */
@@ -258,6 +308,21 @@ export function loadPolicy(json: unknown): Policy {
     throw new ChurnError('CHURN_CONFIG_INVALID', `invalid policy: ${problems.join('; ')}`);
   }
   const doc = parsed.data;
+  // Arms and the shadow are the same policy with overrides; they run no experiment of their own.
+  const variant = (overrides: Record<string, unknown> | undefined, where: string): Policy => {
+    const base = { ...(json as Record<string, unknown>), experiment: null, shadow: null };
+    try {
+      return loadPolicy(mergeDocuments(base, overrides ?? {}));
+    } catch (err) {
+      throw new ChurnError('CHURN_CONFIG_INVALID', `${where}: ${(err as Error).message}`);
+    }
+  };
+  let upTo = 0;
+  const arms: ExperimentArm[] = (doc.experiment?.arms ?? []).map((arm, i, all) => {
+    upTo = i === all.length - 1 ? 1 : upTo + arm.share;
+    return { name: arm.name, upTo, policy: variant(arm.overrides, `experiment.arms.${i}`) };
+  });
+  const shadow = doc.shadow === null ? null : variant(doc.shadow.overrides, 'shadow');
   const silentChurn = Math.min(1, doc.value.monthlyChurnRate * doc.value.silence.churnRateFactor);
   const tables: PolicyTables = {
     offersByReason: compileOffers(doc),
@@ -280,8 +345,23 @@ export function loadPolicy(json: unknown): Policy {
       C: { GROW: doc.program['C-GROW'], RETAIN: doc.program['C-RETAIN'] },
       D: { GROW: doc.program['D-GROW'], RETAIN: doc.program['D-RETAIN'] },
     },
+    arms,
+    shadow,
   };
   return deepFreeze({ ...doc, tables });
+}
+
+/**
+ * A policy document with overrides merged in: objects key by key, anything else (numbers,
+ * strings, arrays) replaced whole.
+ */
+export function mergeDocuments(base: unknown, overrides: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(overrides)) return overrides === undefined ? base : overrides;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) out[key] = mergeDocuments(base[key], value);
+  return out;
 }
 
 /** Minor units (cents, øre) per major unit of a currency, per the policy. */

@@ -4,16 +4,15 @@
  * processor, then writes the new state and the emitted records. Processors never read a
  * clock: time arrives as `ctx.now`.
  */
-import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@churn/contracts';
+import type {
+  ChurnAlert,
+  ChurnDecision,
+  ContactTask,
+  CustomerValue,
+  LearningEvent,
+  LearningSnapshot,
+} from '@churn/contracts';
 import type { Policy } from './policy.ts';
-
-/** Observed save rates per reason and offer, as kept by `trackOutcomes`: `"PRICE/DOWNGRADE": { attempts, saves }`. */
-export type ObservedSaveRates = Readonly<Record<string, SaveTally>>;
-
-export interface SaveTally {
-  readonly attempts: number;
-  readonly saves: number;
-}
 
 export interface ProcessorContext {
   /**
@@ -24,11 +23,11 @@ export interface ProcessorContext {
   readonly now: number;
   readonly policy: Policy;
   /**
-   * Save rates observed so far; the decision blends them in above the policy's minimum
-   * sample size. Not set by the runners yet: in production decisions use the policy's
-   * priors only. The outcomes service keeps the tallies a later version will pass here.
+   * What the pipeline has learned as of the record's midnight (the learning snapshot of
+   * that day, the same for every partition), when the policy learns: save rates,
+   * cohort responses and hazards. Without one, decisions use the policy's priors.
    */
-  readonly observedSaveRates?: ObservedSaveRates | undefined;
+  readonly learned?: LearningSnapshot | null | undefined;
 }
 
 /** A record to write: the topic, the key (the customerId; the reason for STRUCTURAL_ISSUE alerts) and the value. */
@@ -36,7 +35,16 @@ export type Emitted =
   | { readonly topic: 'churn.customer-value.v1'; readonly key: string; readonly value: CustomerValue }
   | { readonly topic: 'churn.decisions.v1'; readonly key: string; readonly value: ChurnDecision }
   | { readonly topic: 'contact-center.tasks.v1'; readonly key: string; readonly value: ContactTask }
-  | { readonly topic: 'churn.alerts.v1'; readonly key: string; readonly value: ChurnAlert };
+  | { readonly topic: 'churn.alerts.v1'; readonly key: string; readonly value: ChurnAlert }
+  | { readonly topic: 'churn.decisions.shadow.v1'; readonly key: string; readonly value: ChurnDecision }
+  | { readonly topic: 'churn-learning.events'; readonly key: string; readonly value: LearningEvent }
+  | {
+      readonly topic: 'churn-learning.snapshots';
+      readonly key: string;
+      readonly value: LearningSnapshot;
+      /** The decision partition a snapshot is for. */
+      readonly partition?: number;
+    };
 
 export interface ProcessorResult<S> {
   readonly state: S;

@@ -23,6 +23,8 @@ export const REASON_WORDS: Readonly<Record<CancellationReason, string>> = {
   UNKNOWN: 'of a reason not given',
 };
 
-export function percent(p: number): string {
-  return `${Math.round(p * 100)}%`;
+/** A share as a percentage, rounded to `decimals` places (whole percents by default). */
+export function percent(p: number, decimals = 0): string {
+  const f = 10 ** decimals;
+  return `${Math.round(p * 100 * f) / f}%`;
 }

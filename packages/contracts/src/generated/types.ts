@@ -8,6 +8,20 @@ export const AlertKindValues = ['HIGH_VALUE_AT_RISK', 'HIGH_VALUE_DETRACTOR', 'E
 export type AlertKind = (typeof AlertKindValues)[number];
 export type AlertKindInput = AlertKind;
 
+/** Retention outcomes of one experiment arm. */
+export interface ArmTally {
+  arm: string;
+  saves: number;
+  tries: number;
+}
+
+/** ArmTally as a producer may write it: fields with a default may be left out. */
+export interface ArmTallyInput {
+  arm: string;
+  saves: number;
+  tries: number;
+}
+
 /**
  * Where the customer asked to cancel.
  * @default OTHER (what readers use for a symbol they do not know)
@@ -183,6 +197,26 @@ export interface OfferEvaluation {
   probability: number;
   /** p x (remaining lifetime value - offer cost) - contact cost. Minor units. */
   expectedValue: number;
+  /**
+   * The policy's prior save probability for this reason and offer (0-1); null on records from before the pipeline learned.
+   * @default null
+   */
+  prior: number | null;
+  /**
+   * Retention outcomes of this reason and offer counted as saves in the learning snapshot the decision used.
+   * @default 0
+   */
+  observedSaves: number;
+  /**
+   * Retention outcomes of this reason and offer counted at all (saves and losses) in that snapshot.
+   * @default 0
+   */
+  observedTries: number;
+  /**
+   * The learned multiplier of the customer's cohort on the save probability (1: responds as the average); null when none was applied.
+   * @default null
+   */
+  cohortMultiplier: number | null;
 }
 
 /** OfferEvaluation as a producer may write it: fields with a default may be left out. */
@@ -192,6 +226,26 @@ export interface OfferEvaluationInput {
   probability: number;
   /** p x (remaining lifetime value - offer cost) - contact cost. Minor units. */
   expectedValue: number;
+  /**
+   * The policy's prior save probability for this reason and offer (0-1); null on records from before the pipeline learned.
+   * @default null
+   */
+  prior?: number | null | undefined;
+  /**
+   * Retention outcomes of this reason and offer counted as saves in the learning snapshot the decision used.
+   * @default 0
+   */
+  observedSaves?: number | undefined;
+  /**
+   * Retention outcomes of this reason and offer counted at all (saves and losses) in that snapshot.
+   * @default 0
+   */
+  observedTries?: number | undefined;
+  /**
+   * The learned multiplier of the customer's cohort on the save probability (1: responds as the average); null when none was applied.
+   * @default null
+   */
+  cohortMultiplier?: number | null | undefined;
 }
 
 /**
@@ -392,6 +446,27 @@ export interface ChurnDecision {
    * @default null
    */
   priority: Priority | null;
+  /**
+   * The experiment arm the customer is in (a stable hash of the customerId); null when no experiment runs.
+   * @default null
+   */
+  arm: string | null;
+  /**
+   * The customer's cohort for learning: segment, NPS band and tenure band, e.g. B2B:detractor:6-24m.
+   * @default null
+   */
+  cohort: string | null;
+  /**
+   * The monthly churn hazard the remaining lifetime value used for the cohort, learned from the stream with the policy's rate as prior.
+   * @default null
+   */
+  monthlyChurnHazard: number | null;
+  /**
+   * The midnight of the learning snapshot the decision used: every outcome and cancellation before it, across partitions, and nothing after.
+   * Epoch milliseconds (Avro timestamp-millis).
+   * @default null
+   */
+  learnedAsOf: number | null;
 }
 
 /** ChurnDecision as a producer may write it: fields with a default may be left out. */
@@ -438,6 +513,41 @@ export interface ChurnDecisionInput {
    * @default null
    */
   priority?: PriorityInput | null | undefined;
+  /**
+   * The experiment arm the customer is in (a stable hash of the customerId); null when no experiment runs.
+   * @default null
+   */
+  arm?: string | null | undefined;
+  /**
+   * The customer's cohort for learning: segment, NPS band and tenure band, e.g. B2B:detractor:6-24m.
+   * @default null
+   */
+  cohort?: string | null | undefined;
+  /**
+   * The monthly churn hazard the remaining lifetime value used for the cohort, learned from the stream with the policy's rate as prior.
+   * @default null
+   */
+  monthlyChurnHazard?: number | null | undefined;
+  /**
+   * The midnight of the learning snapshot the decision used: every outcome and cancellation before it, across partitions, and nothing after.
+   * Epoch milliseconds (Avro timestamp-millis).
+   * @default null
+   */
+  learnedAsOf?: number | null | undefined;
+}
+
+/** Cancellations of one cohort and the customer-months it was at risk. */
+export interface CohortExposure {
+  cohort: string;
+  cancellations: number;
+  exposureMonths: number;
+}
+
+/** CohortExposure as a producer may write it: fields with a default may be left out. */
+export interface CohortExposureInput {
+  cohort: string;
+  cancellations: number;
+  exposureMonths: number;
 }
 
 /**
@@ -666,6 +776,158 @@ export interface InvoiceEventInput {
    * @default null
    */
   paidAt?: number | null | undefined;
+}
+
+/**
+ * What a learning event tells the learning stage.
+ * @default UNKNOWN (what readers use for a symbol they do not know)
+ */
+export const LearningEventKindValues = ['UNKNOWN', 'MARK', 'COHORT', 'CANCELLATION', 'OUTCOME'] as const;
+export type LearningEventKind = (typeof LearningEventKindValues)[number];
+export type LearningEventKindInput = LearningEventKind;
+
+/** Internal: what a decision partition tells the single-partition learning stage. Watermarks (MARK) say a partition has passed a midnight; COHORT moves a customer between cohorts at risk; CANCELLATION counts towards a cohort's churn hazard; OUTCOME is a retention task's outcome for a reason, offer and cohort. */
+export interface LearningEvent {
+  eventId: string;
+  /** Epoch milliseconds (Avro timestamp-millis). */
+  occurredAt: number;
+  kind: LearningEventKind;
+  /**
+   * MARK: the source partition.
+   * @default 0
+   */
+  partition: number;
+  /**
+   * MARK: the source topics' partition count.
+   * @default 1
+   */
+  partitions: number;
+  /**
+   * COHORT: the cohort the customer leaves; null when it was not at risk.
+   * @default null
+   */
+  fromCohort: string | null;
+  /**
+   * COHORT: the cohort the customer joins; null when it is no longer at risk.
+   * @default null
+   */
+  toCohort: string | null;
+  /**
+   * CANCELLATION and OUTCOME: the customer's cohort when it cancelled.
+   * @default null
+   */
+  cohort: string | null;
+  /** @default null */
+  reason: CancellationReason | null;
+  /** @default null */
+  offer: Offer | null;
+  /**
+   * OUTCOME: whether the customer stayed.
+   * @default null
+   */
+  saved: boolean | null;
+  /**
+   * OUTCOME: the experiment arm of the decision.
+   * @default null
+   */
+  arm: string | null;
+}
+
+/** LearningEvent as a producer may write it: fields with a default may be left out. */
+export interface LearningEventInput {
+  eventId: string;
+  /** Epoch milliseconds (Avro timestamp-millis). */
+  occurredAt: number;
+  kind: LearningEventKindInput;
+  /**
+   * MARK: the source partition.
+   * @default 0
+   */
+  partition?: number | undefined;
+  /**
+   * MARK: the source topics' partition count.
+   * @default 1
+   */
+  partitions?: number | undefined;
+  /**
+   * COHORT: the cohort the customer leaves; null when it was not at risk.
+   * @default null
+   */
+  fromCohort?: string | null | undefined;
+  /**
+   * COHORT: the cohort the customer joins; null when it is no longer at risk.
+   * @default null
+   */
+  toCohort?: string | null | undefined;
+  /**
+   * CANCELLATION and OUTCOME: the customer's cohort when it cancelled.
+   * @default null
+   */
+  cohort?: string | null | undefined;
+  /** @default null */
+  reason?: CancellationReasonInput | null | undefined;
+  /** @default null */
+  offer?: OfferInput | null | undefined;
+  /**
+   * OUTCOME: whether the customer stayed.
+   * @default null
+   */
+  saved?: boolean | null | undefined;
+  /**
+   * OUTCOME: the experiment arm of the decision.
+   * @default null
+   */
+  arm?: string | null | undefined;
+}
+
+/** Retention outcomes of one reason, offer and cohort. */
+export interface SaveTally {
+  reason: CancellationReason;
+  offer: Offer;
+  cohort: string;
+  saves: number;
+  tries: number;
+}
+
+/** SaveTally as a producer may write it: fields with a default may be left out. */
+export interface SaveTallyInput {
+  reason: CancellationReasonInput;
+  offer: OfferInput;
+  cohort: string;
+  saves: number;
+  tries: number;
+}
+
+/** Internal: what the pipeline has learned from every outcome and cancellation before a midnight, across partitions. One per decision partition per midnight; decisions of that day use it. */
+export interface LearningSnapshot {
+  eventId: string;
+  /**
+   * The midnight it is as of.
+   * Epoch milliseconds (Avro timestamp-millis).
+   */
+  occurredAt: number;
+  /** The decision partition it is for. */
+  partition: number;
+  saves: SaveTally[];
+  exposures: CohortExposure[];
+  /** @default [] */
+  arms: ArmTally[];
+}
+
+/** LearningSnapshot as a producer may write it: fields with a default may be left out. */
+export interface LearningSnapshotInput {
+  eventId: string;
+  /**
+   * The midnight it is as of.
+   * Epoch milliseconds (Avro timestamp-millis).
+   */
+  occurredAt: number;
+  /** The decision partition it is for. */
+  partition: number;
+  saves: SaveTallyInput[];
+  exposures: CohortExposureInput[];
+  /** @default [] */
+  arms?: ArmTallyInput[] | undefined;
 }
 
 /**

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type {
   AlertKind,
   AlertKindInput,
+  ArmTally,
+  ArmTallyInput,
   CancellationChannel,
   CancellationChannelInput,
   CancellationReason,
@@ -31,6 +33,8 @@ import type {
   PriorityInput,
   ChurnDecision,
   ChurnDecisionInput,
+  CohortExposure,
+  CohortExposureInput,
   TaskKind,
   TaskKindInput,
   ContactTask,
@@ -43,6 +47,14 @@ import type {
   InvoiceStatusInput,
   InvoiceEvent,
   InvoiceEventInput,
+  LearningEventKind,
+  LearningEventKindInput,
+  LearningEvent,
+  LearningEventInput,
+  SaveTally,
+  SaveTallyInput,
+  LearningSnapshot,
+  LearningSnapshotInput,
   SurveyKind,
   SurveyKindInput,
   SurveyStatus,
@@ -68,12 +80,19 @@ import {
   TaskKindValues,
   PotentialValues,
   InvoiceStatusValues,
+  LearningEventKindValues,
   SurveyKindValues,
   SurveyStatusValues,
   TaskOutcomeKindValues,
 } from './types.ts';
 
 export const AlertKindSchema: z.ZodType<AlertKind, AlertKindInput> = z.enum(AlertKindValues);
+
+export const ArmTallySchema: z.ZodType<ArmTally, ArmTallyInput> = z.object({
+  arm: z.string(),
+  saves: z.int(),
+  tries: z.int(),
+});
 
 export const CancellationChannelSchema: z.ZodType<CancellationChannel, CancellationChannelInput> = z.enum(CancellationChannelValues);
 
@@ -117,6 +136,10 @@ export const OfferEvaluationSchema: z.ZodType<OfferEvaluation, OfferEvaluationIn
   offer: OfferSchema,
   probability: z.number().min(0).max(1),
   expectedValue: z.int(),
+  prior: z.number().min(0).max(1).nullable().default(null),
+  observedSaves: z.int().default(0),
+  observedTries: z.int().default(0),
+  cohortMultiplier: z.number().nullable().default(null),
 });
 
 export const SegmentSchema: z.ZodType<Segment, SegmentInput> = z.enum(SegmentValues);
@@ -166,6 +189,16 @@ export const ChurnDecisionSchema: z.ZodType<ChurnDecision, ChurnDecisionInput> =
   value: CustomerValueSchema,
   reason: CancellationReasonSchema.nullable().default(null),
   priority: PrioritySchema.nullable().default(null),
+  arm: z.string().nullable().default(null),
+  cohort: z.string().nullable().default(null),
+  monthlyChurnHazard: z.number().nullable().default(null),
+  learnedAsOf: z.int().nullable().default(null),
+});
+
+export const CohortExposureSchema: z.ZodType<CohortExposure, CohortExposureInput> = z.object({
+  cohort: z.string(),
+  cancellations: z.int(),
+  exposureMonths: z.number(),
 });
 
 export const TaskKindSchema: z.ZodType<TaskKind, TaskKindInput> = z.enum(TaskKindValues);
@@ -214,6 +247,40 @@ export const InvoiceEventSchema: z.ZodType<InvoiceEvent, InvoiceEventInput> = z.
   issuedAt: z.int(),
   dueAt: z.int(),
   paidAt: z.int().nullable().default(null),
+});
+
+export const LearningEventKindSchema: z.ZodType<LearningEventKind, LearningEventKindInput> = z.enum(LearningEventKindValues);
+
+export const LearningEventSchema: z.ZodType<LearningEvent, LearningEventInput> = z.object({
+  eventId: z.guid({ error: 'must be a UUID' }),
+  occurredAt: z.int(),
+  kind: LearningEventKindSchema,
+  partition: z.int32().default(0),
+  partitions: z.int32().default(1),
+  fromCohort: z.string().nullable().default(null),
+  toCohort: z.string().nullable().default(null),
+  cohort: z.string().nullable().default(null),
+  reason: CancellationReasonSchema.nullable().default(null),
+  offer: OfferSchema.nullable().default(null),
+  saved: z.boolean().nullable().default(null),
+  arm: z.string().nullable().default(null),
+});
+
+export const SaveTallySchema: z.ZodType<SaveTally, SaveTallyInput> = z.object({
+  reason: CancellationReasonSchema,
+  offer: OfferSchema,
+  cohort: z.string(),
+  saves: z.int(),
+  tries: z.int(),
+});
+
+export const LearningSnapshotSchema: z.ZodType<LearningSnapshot, LearningSnapshotInput> = z.object({
+  eventId: z.guid({ error: 'must be a UUID' }),
+  occurredAt: z.int(),
+  partition: z.int32(),
+  saves: z.array(SaveTallySchema),
+  exposures: z.array(CohortExposureSchema),
+  arms: z.array(ArmTallySchema).default([]),
 });
 
 export const SurveyKindSchema: z.ZodType<SurveyKind, SurveyKindInput> = z.enum(SurveyKindValues);

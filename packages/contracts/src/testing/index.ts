@@ -128,7 +128,16 @@ export function aCustomerValue(overrides: Partial<CustomerValue> = {}): Customer
 }
 
 export function anOfferEvaluation(overrides: Partial<OfferEvaluation> = {}): OfferEvaluation {
-  return { offer: 'DOWNGRADE', probability: 0.5, expectedValue: 3_000_000, ...overrides };
+  return {
+    offer: 'DOWNGRADE',
+    probability: 0.5,
+    expectedValue: 3_000_000,
+    prior: 0.5,
+    observedSaves: 0,
+    observedTries: 0,
+    cohortMultiplier: null,
+    ...overrides,
+  };
 }
 
 export function aChurnDecision(overrides: Partial<ChurnDecision> = {}): ChurnDecision {
@@ -155,6 +164,10 @@ export function aChurnDecision(overrides: Partial<ChurnDecision> = {}): ChurnDec
     value,
     reason: 'PRICE',
     priority: 'P2',
+    arm: null,
+    cohort: null,
+    monthlyChurnHazard: null,
+    learnedAsOf: null,
     ...overrides,
   };
 }

@@ -3,15 +3,23 @@
  * `aB2bCustomer({ revenue12m: 600_000 })`. Money given to these builders is in MAJOR units
  * (kroner), as the business rules speak; the records they build carry minor units.
  */
-import type { CancellationRequested, CustomerValue, InvoiceEvent, Segment, Tier, Track } from '@churn/contracts';
+import type {
+  CancellationRequested,
+  CustomerValue,
+  InvoiceEvent,
+  LearningSnapshot,
+  Segment,
+  Tier,
+  Track,
+} from '@churn/contracts';
 import { aCancellation, anInvoice, FIXTURE_NOW } from '@churn/contracts/testing';
 import { tierOf } from '../customer-value.ts';
 import { deriveId } from '../ids.ts';
 import type { Policy } from '../policy.ts';
-import type { ObservedSaveRates, ProcessorContext } from '../processor.ts';
+import type { ProcessorContext } from '../processor.ts';
 import { defaultPolicy } from './policy.ts';
 
-export { defaultPolicy, defaultPolicyDocument } from './policy.ts';
+export { defaultPolicy, defaultPolicyDocument, learningPolicy, priorsOnlyPolicy } from './policy.ts';
 export { FIXTURE_NOW };
 
 export const DAY = 86_400_000;
@@ -93,12 +101,12 @@ export function aB2cCustomer(o: CustomerOptions = {}, policy: Policy = defaultPo
 
 /** A processor context at `now` (default: the fixtures' reference time) with the default policy. */
 export function aContext(
-  o: { now?: number; policy?: Policy; observedSaveRates?: ObservedSaveRates } = {},
+  o: { now?: number; policy?: Policy; learned?: LearningSnapshot | null } = {},
 ): ProcessorContext {
   return {
     now: o.now ?? FIXTURE_NOW,
     policy: o.policy ?? defaultPolicy,
-    observedSaveRates: o.observedSaveRates,
+    learned: o.learned ?? null,
   };
 }
 
@@ -134,4 +142,19 @@ export function anInvoiceOf(
     amount: Math.round((amount ?? 10_000) * ORE),
     costToServe: costToServe === undefined || costToServe === null ? null : Math.round(costToServe * ORE),
   });
+}
+
+/** A learning snapshot as of `at` (default: the fixtures' reference time's midnight), for partition 0. */
+export function aLearningSnapshot(
+  o: { at?: number; saves?: LearningSnapshot['saves']; exposures?: LearningSnapshot['exposures'] } = {},
+): LearningSnapshot {
+  const at = o.at ?? Math.floor(FIXTURE_NOW / DAY) * DAY;
+  return {
+    eventId: deriveId(`snapshot:${at}`, 'test'),
+    occurredAt: at,
+    partition: 0,
+    saves: o.saves ?? [],
+    exposures: o.exposures ?? [],
+    arms: [],
+  };
 }
