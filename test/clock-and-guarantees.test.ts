@@ -5,13 +5,13 @@
 import type { ChurnAlert, ChurnDecision, ContactTask } from '@churn/contracts';
 import { aTaskOutcome } from '@churn/contracts/testing';
 import { InProcessRunner, type InputRecord, type RunningService, type Topology } from '@churn/runtime';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { type FollowUpsState, followUpsTopology } from '@churn/service-follow-ups';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
 import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
-import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
+import { eventually, priorsOnlyPolicy, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
 
@@ -125,8 +125,8 @@ describe('the runner clock and the processing guarantees', () => {
   });
 
   it('decides with PROCESSING_GUARANTEE=at_least_once as well', async () => {
-    const policy = testPolicy();
-    const service = await startTestService('churn-decisions', [decisionsTopology(policy)], {
+    const policy = priorsOnlyPolicy();
+    const service = await startTestService('churn-decisions', decisionsTopologies(policy), {
       PROCESSING_GUARANTEE: 'at_least_once',
     });
     running.push(service);
@@ -158,7 +158,7 @@ describe('the runner clock and the processing guarantees', () => {
       const decision = decisions[0] as ChurnDecision;
 
       // The same decision as the in-process run of the same topology over the same records.
-      const replayed = new InProcessRunner([decisionsTopology(policy)] as Topology[]);
+      const replayed = new InProcessRunner(decisionsTopologies(policy) as Topology[]);
       for (const record of historyRecords(h)) replayed.feed(record);
       const expected = replayed
         .feed({ topic: 'customer.cancellations.v1', key: id, value: cancellation })

@@ -29,6 +29,7 @@ const builders: Record<TopicName, () => { customerId?: string | null; eventId?: 
   'contact-center.task-outcomes.v1': () => aTaskOutcome({ outcome: 'PAUSED', note: null }),
   'churn.customer-value.v1': () => aCustomerValue({ lastNps: null, tier: 'A', causationId: crypto.randomUUID() }),
   'churn.decisions.v1': () => aChurnDecision(),
+  'churn.decisions.shadow.v1': () => aChurnDecision({ policyVersion: 'candidate-2026.2' }),
   'contact-center.tasks.v1': () => aContactTask({ kind: 'EXIT_SURVEY', offer: 'NONE', queue: 'automated' }),
   'churn.alerts.v1': () => aChurnAlert({ kind: 'STRUCTURAL_ISSUE', customerId: null, owner: 'management' }),
 };

@@ -5,7 +5,7 @@
 import { replayDeadLetters } from '@churn/cli';
 import type { ChurnDecision } from '@churn/contracts';
 import { kafkaServiceEnv, parseConfig, type RunningService } from '@churn/runtime';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory } from './support/customers.ts';
 import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
@@ -26,7 +26,7 @@ describe('churnctl dlq replay', () => {
     });
     const { kafka, producer } = await connectWithTopics();
     cleanups.push(() => producer.disconnect());
-    const service: RunningService = await startTestService('churn-decisions', [decisionsTopology(testPolicy())]);
+    const service: RunningService = await startTestService('churn-decisions', decisionsTopologies(testPolicy()));
     cleanups.push(() => service.stop());
     await ready(service);
     const collector = await new Collector(kafka).start([

@@ -3,7 +3,7 @@
  * a registry password, its every log line read back and searched.
  */
 import type { RunningService } from '@churn/runtime';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { signalsTopology } from '@churn/service-signals';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
@@ -23,7 +23,7 @@ describe('logs', () => {
     const env = { LOG_LEVEL: 'debug', SCHEMA_REGISTRY_USERNAME: 'churn', SCHEMA_REGISTRY_PASSWORD: secret };
     const policy = testPolicy();
     const services: RunningService[] = [
-      await startTestService('churn-decisions', [decisionsTopology(policy)], env, logs.logger('churn-decisions')),
+      await startTestService('churn-decisions', decisionsTopologies(policy), env, logs.logger('churn-decisions')),
       await startTestService('churn-signals', [signalsTopology(policy)], env, logs.logger('churn-signals')),
     ];
     for (const s of services) cleanups.push(() => s.stop());

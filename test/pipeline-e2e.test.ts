@@ -6,7 +6,7 @@ import type { ChurnAlert, ChurnDecision, ContactTask, CustomerValue } from '@chu
 import { aSurveyResult } from '@churn/contracts/testing';
 import type { RunningService } from '@churn/runtime';
 import { customerValueTopology } from '@churn/service-customer-value';
-import { type DecisionsState, decisionsTopology } from '@churn/service-decisions';
+import { type DecisionsState, decisionsTopologies } from '@churn/service-decisions';
 import { type SignalsState, signalsTopology } from '@churn/service-signals';
 import { structuralIssuesTopology, structuralRouteTopology } from '@churn/service-structural';
 import type { Kafka, Producer } from 'kafkajs';
@@ -96,7 +96,7 @@ describe('the pipeline on Kafka', () => {
     const policy = testPolicy();
     services = [
       await startTestService('churn-customer-value', [customerValueTopology(policy)]),
-      await startTestService('churn-decisions', [decisionsTopology(policy)]),
+      await startTestService('churn-decisions', decisionsTopologies(policy)),
       await startTestService('churn-signals', [signalsTopology(policy)]),
       await startTestService('churn-structural', [structuralRouteTopology(policy), structuralIssuesTopology(policy)]),
     ];

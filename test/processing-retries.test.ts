@@ -11,7 +11,7 @@ import { type DecisionsState, decisionsTopology } from '@churn/service-decisions
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWithTopics, type ReadRecord, readTopic, testSerde } from './support/kafka.ts';
-import { ready, startTestService, testPolicy } from './support/pipeline.ts';
+import { priorsOnlyPolicy, ready, startTestService } from './support/pipeline.ts';
 
 const ATTEMPTS = 3;
 
@@ -30,7 +30,7 @@ describe('processing failures', () => {
     ({ kafka, producer } = await connectWithTopics());
     // The decision service's own processor, under a name of its own, counting its calls;
     // for one customer it fails as a call to something away would: retriably.
-    const decisions = decisionsTopology(testPolicy());
+    const decisions = decisionsTopology(priorsOnlyPolicy());
     const topology: Topology<DecisionsState> = {
       ...decisions,
       name,

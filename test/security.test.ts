@@ -10,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import { ChurnError } from '@churn/contracts';
-import type { RunningService } from '@churn/runtime';
+import type { RunningService, Topology } from '@churn/runtime';
 import { ContractSerde } from '@churn/serde';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { signalsTopology } from '@churn/service-signals';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -162,11 +162,11 @@ describe.skipIf(problem !== null && !ci)('security: SASL_SSL to Kafka, basic aut
   }, async () => {
     const policy = testPolicy();
     const services: RunningService[] = [];
-    for (const [name, topology] of [
-      ['churn-decisions', decisionsTopology(policy)],
-      ['churn-signals', signalsTopology(policy)],
+    for (const [name, topologies] of [
+      ['churn-decisions', decisionsTopologies(policy)],
+      ['churn-signals', [signalsTopology(policy)]],
     ] as const) {
-      const service = await startTestService(name, [topology], serviceEnv(), logs.logger(name));
+      const service = await startTestService(name, topologies as Topology<unknown>[], serviceEnv(), logs.logger(name));
       services.push(service);
       cleanups.push(() => service.stop());
     }

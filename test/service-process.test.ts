@@ -5,6 +5,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { loadPolicy } from '@churn/domain';
+import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { describe, expect, inject, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -62,7 +65,8 @@ describe('a service process', () => {
     expect(Date.now() - signalled).toBeLessThan(25_000);
     expect(out).toContain('"msg":"shutting down"');
     expect(out).toContain('"msg":"stopped"');
-    // Structured logs: every line is JSON with the service name.
-    for (const line of out.trim().split('\n')) expect(JSON.parse(line)).toMatchObject({ service: 'churn-decisions' });
+    // Structured logs: every line is JSON naming the service, or the topology the service runs beside it.
+    const topologies = decisionsTopologies(loadPolicy(readJsonFile(DEFAULT_POLICY_FILE))).map((t) => t.name);
+    for (const line of out.trim().split('\n')) expect(topologies).toContain(JSON.parse(line).service);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { ChurnDecision } from '@churn/contracts';
 import type { RunningService } from '@churn/runtime';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
@@ -21,7 +21,7 @@ describe('state restored from the changelog', () => {
   const serde = testSerde();
   const running: RunningService[] = [];
   const start = async (instance: string) => {
-    const service = await startTestService('churn-decisions', [decisionsTopology(testPolicy())], {
+    const service = await startTestService('churn-decisions', decisionsTopologies(testPolicy()), {
       INSTANCE_ID: instance,
     });
     running.push(service);

@@ -6,7 +6,7 @@
 import type { ChurnAlert, ChurnDecision } from '@churn/contracts';
 import type { StructuralIssueState } from '@churn/domain';
 import type { RunningService } from '@churn/runtime';
-import { decisionsTopology } from '@churn/service-decisions';
+import { decisionsTopologies } from '@churn/service-decisions';
 import { structuralIssuesTopology, structuralRouteTopology } from '@churn/service-structural';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ describe('the structural count on the wall clock', () => {
 
   it('alerts management a day after the last cancellation, moved on by the wall clock alone', async () => {
     // Decisions without a wall clock: the route below is what the test is about.
-    const decisions = await startTestService('churn-decisions', [decisionsTopology(policy)]);
+    const decisions = await startTestService('churn-decisions', decisionsTopologies(policy));
     running.push(decisions);
     const structural = await startTestService(
       'churn-structural',

@@ -6,11 +6,12 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { avroSchemas, deadLetterTopicOf, topicCatalogue } from '@churn/contracts';
+import { avroSchemas } from '@churn/contracts';
 import type { ContractSerde } from '@churn/serde';
 import avro from 'avsc';
 import { type Admin, type Consumer, type IHeaders, Kafka, logLevel, Partitioners } from 'kafkajs';
-import { FAULT_HEADER, type FaultInput, INPUT_TOPICS, PARTITIONS } from './input.ts';
+import { emptyCluster } from '../support/empty-cluster.ts';
+import { FAULT_HEADER, type FaultInput, PARTITIONS } from './input.ts';
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '../..');
@@ -46,43 +47,7 @@ async function withAdmin<T>(env: ClusterEnv, work: (admin: Admin) => Promise<T>)
 
 /** Deletes every topic and consumer group but Kafka's own, then creates the contract topics afresh. */
 export async function resetCluster(env: ClusterEnv): Promise<void> {
-  await withAdmin(env, async (admin) => {
-    const { groups } = await admin.listGroups();
-    if (groups.length > 0) await admin.deleteGroups(groups.map((g) => g.groupId)).catch(() => {});
-    const topics = (await admin.listTopics()).filter((t) => !t.startsWith('__'));
-    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
-    for (let i = 0; i < 120; i++) {
-      const left = (await admin.listTopics()).filter((t) => topics.includes(t));
-      if (left.length === 0) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const compacted = new Set<string>(topicCatalogue.filter((t) => t.compacted).map((t) => t.topic));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: [
-            ...topicCatalogue.map((t) => ({
-              topic: t.topic as string,
-              numPartitions: PARTITIONS,
-              replicationFactor: 1,
-              configEntries: compacted.has(t.topic) ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
-            })),
-            ...INPUT_TOPICS.map((t) => ({
-              topic: deadLetterTopicOf(t),
-              numPartitions: PARTITIONS,
-              replicationFactor: 1,
-            })),
-          ],
-        });
-        break;
-      } catch (err) {
-        // A topic still being deleted cannot be created yet.
-        if (attempt > 60) throw err;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  });
+  await withAdmin(env, (admin) => emptyCluster(admin, PARTITIONS));
 }
 
 /**

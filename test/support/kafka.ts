@@ -138,6 +138,9 @@ export class Collector {
   readonly #kafka: Kafka;
   readonly #groupId = `churn-test-collector-${crypto.randomUUID()}`;
   #consumer: ReturnType<Kafka['consumer']> | null = null;
+  #topics: readonly string[] = [];
+  /** Next offset to read per `topic:partition`, transaction markers included. */
+  readonly #position = new Map<string, bigint>();
 
   constructor(kafka: Kafka) {
     this.#kafka = kafka;
@@ -147,10 +150,19 @@ export class Collector {
     const serde = testSerde();
     const consumer = this.#kafka.consumer({ groupId: this.#groupId, readUncommitted: false, maxWaitTimeInMs: 100 });
     this.#consumer = consumer;
+    this.#topics = topics;
+    const advance = (topic: string, partition: number, next: bigint) => {
+      const key = `${topic}:${partition}`;
+      if (next > (this.#position.get(key) ?? 0n)) this.#position.set(key, next);
+    };
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) =>
+      advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n),
+    );
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
+        advance(topic, partition, BigInt(message.offset) + 1n);
         const headers = Object.fromEntries(
           Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')]),
         );
@@ -189,6 +201,30 @@ export class Collector {
         );
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /**
+   * Waits until the collector has read every topic up to where it ends now (its high
+   * watermark, transaction markers included): whatever was committed before this call
+   * has then been collected, and nothing is left to arrive.
+   */
+  async readToEnd(timeoutMs = 60_000): Promise<void> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    const ends = new Map<string, bigint>();
+    try {
+      for (const topic of this.#topics) {
+        for (const { partition, high } of await admin.fetchTopicOffsets(topic))
+          ends.set(`${topic}:${partition}`, BigInt(high));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    await this.waitFor(
+      'the collector to read every topic to its end',
+      () => [...ends].every(([key, end]) => end === 0n || (this.#position.get(key) ?? 0n) >= end),
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<void> {

@@ -3,7 +3,7 @@
  * `npm start` with KAFKA_BROKERS runs them: each with its own consumer group, metrics
  * on a free port, no signal handlers. Stopped by the test that started them.
  */
-import { loadPolicy, type Policy } from '@churn/domain';
+import { loadPolicy, mergeDocuments, type Policy } from '@churn/domain';
 import {
   DEFAULT_POLICY_FILE,
   kafkaServiceEnv,
@@ -18,6 +18,15 @@ import { inject } from 'vitest';
 
 export function testPolicy(): Policy {
   return loadPolicy(readJsonFile(DEFAULT_POLICY_FILE));
+}
+
+/**
+ * The default policy with learning off: decisions from the priors alone, for tests that
+ * compare one decision with an in-process run and do not start from an empty cluster
+ * (what earlier tests taught the learning stage would count on Kafka).
+ */
+export function priorsOnlyPolicy(): Policy {
+  return loadPolicy(mergeDocuments(readJsonFile(DEFAULT_POLICY_FILE), { learning: { enabled: false } }));
 }
 
 export async function startTestService(
