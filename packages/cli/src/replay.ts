@@ -8,12 +8,14 @@
 
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { topicCatalogue } from '@churn/contracts';
 import type { Policy } from '@churn/domain';
 import { InProcessRunner, type OutputRecord } from '@churn/runtime';
 import { formatLine, parseLine, readLines } from './offline.ts';
 import { allTopologies } from './topologies.ts';
 
 const DAY = 86_400_000;
+const contractTopics = new Set<string>(topicCatalogue.map((t) => t.topic));
 
 export interface ReplayOptions {
   policy: Policy;
@@ -24,6 +26,8 @@ export interface ReplayOptions {
    * cross). Off, only `until` moves it. @default true
    */
   clock?: boolean;
+  /** Also hand over the records of internal topics (learning, the structural route). @default false */
+  internal?: boolean;
   /** Called with (lines read, outputs written) every `progressEvery` lines. */
   onProgress?: (lines: number, outputs: number) => void;
   progressEvery?: number;
@@ -59,6 +63,8 @@ export async function replay(
   let clock = Number.NEGATIVE_INFINITY;
   const emit = async (records: OutputRecord[]) => {
     for (const record of records) {
+      // Internal topics (the structural route's, the learning stage's) stay inside the run.
+      if (!options.internal && !contractTopics.has(record.topic)) continue;
       result.outputs++;
       result.byTopic[record.topic] = (result.byTopic[record.topic] ?? 0) + 1;
       await onOutput(record);
