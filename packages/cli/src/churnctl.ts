@@ -10,6 +10,7 @@ import { loadPolicy } from '@churn/domain';
 import { ConfigError, DEFAULT_POLICY_FILE, kafkaServiceEnv, parseConfig, readJsonFile } from '@churn/runtime';
 import { backtestCommand } from './backtest-command.ts';
 import { inspectDeadLetters, replayDeadLetters } from './dlq.ts';
+import { EXPERIMENT_USAGE, experimentCommand } from './experiment-command.ts';
 import { generatePopulation } from './generate.ts';
 import { produceFile, tailTopic } from './kafka-io.ts';
 import { formatLine } from './offline.ts';
@@ -38,6 +39,7 @@ Usage:
       report; --html writes a self-contained page with charts, --json the whole
       comparison.
 
+${EXPERIMENT_USAGE}
 ${SIMULATE_USAGE}
   churnctl produce --in FILE
       Puts offline-form events onto their Kafka topics (Avro via the registry),
@@ -98,6 +100,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     return backtestCommand(rest, (message) => new UsageError(message));
+  }
+  if (command === 'experiment') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    return experimentCommand(rest, (message) => new UsageError(message));
   }
   if (command === 'simulate') return simulateCommand(rest, (message) => new UsageError(message));
   const { values } = parseArgs({
