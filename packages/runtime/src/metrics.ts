@@ -2,6 +2,7 @@
  * The pipeline's Prometheus metrics. One registry per process; every service in the
  * process shares it and labels what it counts with `service`.
  */
+import type { LearningSnapshot } from '@churn/contracts';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export class PipelineMetrics {
@@ -19,6 +20,9 @@ export class PipelineMetrics {
   readonly stateRestoreDuration: Histogram<'service'>;
   readonly retries: Counter<'service' | 'reason'>;
   readonly transactions: Counter<'service' | 'result'>;
+  readonly experimentTries: Gauge<'arm'>;
+  readonly experimentSaves: Gauge<'arm'>;
+  readonly experimentSaveRate: Gauge<'arm'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
@@ -104,13 +108,46 @@ export class PipelineMetrics {
       labelNames: ['service', 'result'],
       registers,
     });
+    this.experimentTries = new Gauge({
+      name: 'churn_experiment_tries',
+      help: "Retention outcomes counted (saved or lost) per experiment arm, cumulative as of the latest learning snapshot's midnight.",
+      labelNames: ['arm'],
+      registers,
+    });
+    this.experimentSaves = new Gauge({
+      name: 'churn_experiment_saves',
+      help: "Retention outcomes counted as saved per experiment arm, cumulative as of the latest learning snapshot's midnight.",
+      labelNames: ['arm'],
+      registers,
+    });
+    this.experimentSaveRate = new Gauge({
+      name: 'churn_experiment_save_rate',
+      help: "Saves over tries per experiment arm (0-1), cumulative as of the latest learning snapshot's midnight; absent while an arm has no tries.",
+      labelNames: ['arm'],
+      registers,
+    });
   }
 
-  /** Counts the business content of an output record (decisions, tasks, alerts). */
+  /**
+   * Counts the business content of an output record (decisions, tasks, alerts), and sets
+   * the experiment gauges from a learning snapshot (the copy for partition 0: every
+   * partition gets the same counts).
+   */
   countOutput(topic: string, value: unknown): void {
     const v = value as Record<string, string>;
     if (topic === 'churn.decisions.v1') this.decisions.inc({ action: v.action, offer: v.offer, tier: v.tier });
     else if (topic === 'contact-center.tasks.v1') this.tasks.inc({ kind: v.kind, priority: v.priority });
     else if (topic === 'churn.alerts.v1') this.alerts.inc({ kind: v.kind, severity: v.severity });
+    else if (topic === 'churn-learning.snapshots') this.#setExperimentGauges(value as LearningSnapshot);
+  }
+
+  #setExperimentGauges(snapshot: LearningSnapshot): void {
+    if (snapshot.partition !== 0) return;
+    for (const { arm, saves, tries } of snapshot.arms ?? []) {
+      this.experimentTries.set({ arm }, Number(tries));
+      this.experimentSaves.set({ arm }, Number(saves));
+      if (Number(tries) > 0) this.experimentSaveRate.set({ arm }, Number(saves) / Number(tries));
+      else this.experimentSaveRate.remove({ arm });
+    }
   }
 }

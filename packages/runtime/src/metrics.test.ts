@@ -1,0 +1,78 @@
+import type { LearningSnapshot } from '@churn/contracts';
+import { describe, expect, it } from 'vitest';
+import { PipelineMetrics } from './metrics.ts';
+
+const MIDNIGHT = Date.UTC(2026, 2, 1);
+
+function aSnapshot(partition: number, arms: LearningSnapshot['arms'], at = MIDNIGHT): LearningSnapshot {
+  return { eventId: `snapshot-${at}-${partition}`, occurredAt: at, partition, saves: [], exposures: [], arms };
+}
+
+/** The samples of one metric as `{labels} value` lines, e.g. `{arm="control"} 12`. */
+async function samples(metrics: PipelineMetrics, name: string): Promise<Map<string, number>> {
+  const text = await metrics.registry.getSingleMetricAsString(name);
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)\{arm="([^"]*)"\} (\S+)$/.exec(line);
+    if (match !== null && match[1] === name) out.set(match[2] as string, Number(match[3]));
+  }
+  return out;
+}
+
+describe('PipelineMetrics: experiment gauges', () => {
+  it("sets tries, saves and the save rate of every arm from a learning snapshot's copy for partition 0", async () => {
+    const metrics = new PipelineMetrics({ defaultMetrics: false });
+    const snapshot = aSnapshot(0, [
+      { arm: 'control', saves: 12, tries: 30 },
+      { arm: 'generous', saves: 21, tries: 35 },
+    ]);
+    metrics.countOutput('churn-learning.snapshots', snapshot);
+
+    const tries = await samples(metrics, 'churn_experiment_tries');
+    const saves = await samples(metrics, 'churn_experiment_saves');
+    const rates = await samples(metrics, 'churn_experiment_save_rate');
+    for (const arm of snapshot.arms) {
+      expect(tries.get(arm.arm), arm.arm).toBe(arm.tries);
+      expect(saves.get(arm.arm), arm.arm).toBe(arm.saves);
+      expect(rates.get(arm.arm), arm.arm).toBeCloseTo(arm.saves / arm.tries, 12);
+    }
+    expect([...tries.keys()].sort()).toEqual(['control', 'generous']);
+    expect(await metrics.registry.getSingleMetricAsString('churn_experiment_save_rate')).toContain(
+      "# HELP churn_experiment_save_rate Saves over tries per experiment arm (0-1), cumulative as of the latest learning snapshot's midnight",
+    );
+  });
+
+  it("follows the latest snapshot, ignores the other partitions' copies, and gives no rate without tries", async () => {
+    const metrics = new PipelineMetrics({ defaultMetrics: false });
+    metrics.countOutput('churn-learning.snapshots', aSnapshot(0, [{ arm: 'control', saves: 1, tries: 2 }]));
+    // Another partition's copy (here with other numbers) changes nothing.
+    metrics.countOutput('churn-learning.snapshots', aSnapshot(1, [{ arm: 'control', saves: 9, tries: 9 }]));
+    expect((await samples(metrics, 'churn_experiment_tries')).get('control')).toBe(2);
+
+    const next = aSnapshot(
+      0,
+      [
+        { arm: 'control', saves: 4, tries: 10 },
+        { arm: 'lean', saves: 0, tries: 0 },
+      ],
+      MIDNIGHT + 86_400_000,
+    );
+    metrics.countOutput('churn-learning.snapshots', next);
+    const tries = await samples(metrics, 'churn_experiment_tries');
+    const rates = await samples(metrics, 'churn_experiment_save_rate');
+    expect(tries.get('control')).toBe(10);
+    expect(rates.get('control')).toBeCloseTo(0.4, 12);
+    expect(tries.get('lean')).toBe(0);
+    expect((await samples(metrics, 'churn_experiment_saves')).get('lean')).toBe(0);
+    expect(rates.has('lean')).toBe(false);
+  });
+
+  it('leaves the experiment gauges alone for other records', async () => {
+    const metrics = new PipelineMetrics({ defaultMetrics: false });
+    metrics.countOutput('churn.decisions.v1', { action: 'WIN_BACK', offer: 'PAUSE', tier: 'B' });
+    expect((await samples(metrics, 'churn_experiment_tries')).size).toBe(0);
+    expect(await metrics.registry.getSingleMetricAsString('churn_decisions_total')).toContain(
+      'churn_decisions_total{action="WIN_BACK",offer="PAUSE",tier="B"} 1',
+    );
+  });
+});
