@@ -10,6 +10,7 @@ import type {
   CancellationReason,
   CancellationRequested,
   ChurnDecision,
+  ContactTask,
   CustomerValue,
   DecisionAction,
   Offer,
@@ -129,6 +130,8 @@ interface ValueUsed {
   readonly reasons: readonly string[];
 }
 
+const NO_REASONS: readonly string[] = Object.freeze([]);
+
 const NPS_WORDS: Readonly<Record<string, string>> = {
   promoter: 'promoters',
   passive: 'passives',
@@ -142,7 +145,7 @@ function valueUsed(
   value: CustomerValue,
   learned: { model: LearnedModel; cohort: string } | null,
 ): ValueUsed {
-  if (learned === null) return { value, hazard: null, reasons: [] };
+  if (learned === null) return { value, hazard: null, reasons: NO_REASONS };
   const silent = value.unansweredSurveys >= policy.value.silence.repeatedAfter;
   const prior = silent
     ? Math.min(1, policy.value.monthlyChurnRate * policy.value.silence.churnRateFactor)
@@ -322,7 +325,7 @@ function planFor(
       reasons,
     };
   }
-  reasons.push(...valueReasons);
+  for (const r of valueReasons) reasons.push(r);
   reasons.push(`Remaining lifetime value is estimated at ${money(value.remainingLifetimeValue)}.`);
   if (weighed.length === 0) reasons.push('No offer is allowed for this reason and customer.');
   for (const w of weighed) {
@@ -498,9 +501,16 @@ export function decideOnCancellation(
   const arm = armOf(policy, event.customerId);
   const decider = arm?.policy ?? policy;
   const cohort = learns ? cohortOf(policy, known) : null;
-  const made = decide(decider, known, event, now, cohort, learns ? (ctx.learned ?? null) : null, 'decision');
-  const { decision, plan } = made;
-  decision.arm = arm?.name ?? null;
+  const { decision, plan } = decide(
+    decider,
+    known,
+    event,
+    now,
+    cohort,
+    learns ? (ctx.learned ?? null) : null,
+    'decision',
+    arm?.name ?? null,
+  );
   const cause = event.eventId;
   const emit: Emitted[] = [{ topic: 'churn.decisions.v1', key: event.customerId, value: decision }];
   for (const t of plan.tasks) emit.push(taskRecord(cause, t.role, event.customerId, now, t.spec));
@@ -524,15 +534,24 @@ export function decideOnCancellation(
     const retention =
       plan.action === 'WIN_BACK' && main?.role === 'RETENTION_CALL' && isWeighable(main.spec.offer)
         ? {
-            taskId: taskIdOf(cause, 'RETENTION_CALL'),
+            // The first task record emitted, right after the decision: its id, not a new hash.
+            taskId: (emit[1]?.value as ContactTask).taskId,
             reason: event.reason,
             offer: main.spec.offer,
             arm: arm?.name ?? null,
           }
         : null;
-    const left = cancellationEvents(policy, learning ?? NEW_CUSTOMER_LEARNING, known, cause, now, retention);
+    const left = cancellationEvents(
+      policy,
+      learning ?? NEW_CUSTOMER_LEARNING,
+      known,
+      decision.decisionId,
+      now,
+      retention,
+      cohort ?? undefined,
+    );
     learning = left.learning;
-    emit.push(...left.emit);
+    for (const e of left.emit) emit.push(e);
   }
   const decided = remember(current.decided, cause, policy.dedup.recentEvents);
   return {
@@ -554,7 +573,8 @@ function decide(
   cohort: string | null,
   snapshot: ProcessorContext['learned'],
   role: 'decision' | 'shadow-decision',
-): { decision: ChurnDecision & { arm: string | null }; plan: Plan } {
+  arm: string | null = null,
+): { decision: ChurnDecision; plan: Plan } {
   const learned =
     cohort !== null && snapshot !== null && snapshot !== undefined && policy.learning.enabled
       ? { model: modelOf(policy, snapshot), cohort }
@@ -568,7 +588,7 @@ function decide(
   plan.reasons.push(`Respond by ${formatTime(respondBy)} (${first.priority}).`);
   const cause = event.eventId;
   const ids = deriveIdAndEventId(cause, role);
-  const decision: ChurnDecision & { arm: string | null } = {
+  const decision: ChurnDecision = {
     eventId: ids.eventId,
     occurredAt: now,
     decisionId: ids.id,
@@ -597,7 +617,7 @@ function decide(
     value,
     reason: event.reason,
     priority: first.priority,
-    arm: null,
+    arm,
     cohort,
     monthlyChurnHazard: used.hazard,
     learnedAsOf: learned === null ? null : learned.model.asOf,

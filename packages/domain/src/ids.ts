@@ -173,6 +173,15 @@ export function eventIdOf(id: string): string {
 }
 
 /**
+ * Further ids that belong to the entity `id` (a derived id with version nibble 8): the
+ * same id with version nibble `a` or `b`, so they collide with no derived id, no event
+ * id and each other, for the cost of a slice.
+ */
+export function companionIdOf(id: string, which: 'a' | 'b'): string {
+  return `${id.slice(0, 14)}${which}${id.slice(15)}`;
+}
+
+/**
  * A 53-bit hash of a string, exact in a JavaScript number (cyrb53). States keep these
  * instead of the strings they stand for (invoice ids, survey ids) to stay compact.
  */

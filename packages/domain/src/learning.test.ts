@@ -1,6 +1,7 @@
 import type { LearningEvent, LearningSnapshot } from '@churn/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deriveId } from './ids.ts';
 import {
   cancellationEvents,
   cohortChange,
@@ -91,7 +92,7 @@ describe('what a customer tells the learning stage', () => {
   it('counts a cancellation for its cohort, leaves the population, and waits for its retention outcome', () => {
     const joined = cohortChange(policy, NEW_CUSTOMER_LEARNING, value, 'v1', D0).learning;
     const retention = { taskId: 'task-1', reason: 'PRICE' as const, offer: 'DOWNGRADE' as const, arm: null };
-    const left = cancellationEvents(policy, joined, value, 'c1', D0 + DAY, retention);
+    const left = cancellationEvents(policy, joined, value, deriveId('c1', 'decision'), D0 + DAY, retention);
     expect(left.emit.map((e) => e.value)).toMatchObject([
       { kind: 'CANCELLATION', cohort },
       { kind: 'COHORT', fromCohort: cohort, toCohort: null },
@@ -105,7 +106,7 @@ describe('what a customer tells the learning stage', () => {
       D0 + 2 * DAY,
     );
     expect(noContact.emit).toHaveLength(0);
-    expect(noContact.learning.open['task-1']).toBeDefined();
+    expect(noContact.learning.open.map((t) => t.taskId)).toEqual(['task-1']);
     // Saved: counted as a save for the reason, offer and cohort, and at risk again.
     const [savedOutcome] = [...policy.tables.savedOutcomes];
     const saved = outcomeEvents(
@@ -119,7 +120,7 @@ describe('what a customer tells the learning stage', () => {
       { kind: 'OUTCOME', reason: 'PRICE', offer: 'DOWNGRADE', cohort, saved: true },
       { kind: 'COHORT', fromCohort: null, toCohort: cohort },
     ]);
-    expect(saved.learning).toMatchObject({ atRisk: cohort, left: false, open: {} });
+    expect(saved.learning).toMatchObject({ atRisk: cohort, left: false, open: [] });
     // Lost: counted as not saved, and gone for good.
     const [lostOutcome] = [...policy.tables.lostOutcomes];
     const lost = outcomeEvents(

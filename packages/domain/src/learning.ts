@@ -28,7 +28,7 @@ import type {
   Segment,
   TaskOutcomeKind,
 } from '@churn/contracts';
-import { deriveId } from './ids.ts';
+import { companionIdOf, deriveId } from './ids.ts';
 import type { Policy } from './policy.ts';
 import { type Emitted, NO_EMIT } from './processor.ts';
 import { DAY_MS } from './time.ts';
@@ -52,38 +52,70 @@ export type LearningOutput = Extract<Emitted, { topic: 'churn-learning.events' |
 
 /** How a customer answers surveys: the band of its last NPS, or silent (repeatedly unanswered), or never asked. */
 export function npsBandOf(policy: Policy, value: Pick<CustomerValue, 'lastNps' | 'unansweredSurveys'>): NpsBand {
-  if (value.unansweredSurveys >= policy.value.silence.repeatedAfter) return 'silent';
-  if (value.lastNps === null || value.lastNps === undefined) return 'never-asked';
-  if (value.lastNps <= policy.surveys.nps.detractorMax) return 'detractor';
-  if (value.lastNps <= policy.surveys.nps.passiveMax) return 'passive';
-  return 'promoter';
+  return NPS_BANDS[npsBandIndex(policy, value)] as NpsBand;
+}
+
+function npsBandIndex(policy: Policy, value: Pick<CustomerValue, 'lastNps' | 'unansweredSurveys'>): number {
+  if (value.unansweredSurveys >= policy.value.silence.repeatedAfter) return 3;
+  if (value.lastNps === null || value.lastNps === undefined) return 4;
+  if (value.lastNps <= policy.surveys.nps.detractorMax) return 2;
+  if (value.lastNps <= policy.surveys.nps.passiveMax) return 1;
+  return 0;
+}
+
+/** Cohort names and band bounds of a policy, made once: decisions ask for cohorts on the hot path. */
+interface CohortTable {
+  /** Tenure band labels, and their upper bounds in days. */
+  readonly tenureLabels: readonly string[];
+  readonly tenureBoundsDays: readonly number[];
+  /** Names by segment (B2B, B2C), NPS band and tenure band. */
+  readonly names: readonly (readonly (readonly string[])[])[];
+}
+
+let lastPolicy: Policy | null = null;
+let lastTable: CohortTable | null = null;
+
+function cohortTable(policy: Policy): CohortTable {
+  if (policy === lastPolicy && lastTable !== null) return lastTable;
+  const bounds = policy.learning.tenureBandsMonths;
+  const tenureLabels: string[] = [];
+  let from = 0;
+  for (const to of bounds) {
+    tenureLabels.push(`${from}-${to}m`);
+    from = to;
+  }
+  tenureLabels.push(`${from}m+`);
+  const names = (['B2B', 'B2C'] as const).map((segment) =>
+    NPS_BANDS.map((nps) => tenureLabels.map((tenure) => `${segment}:${nps}:${tenure}`)),
+  );
+  lastPolicy = policy;
+  lastTable = { tenureLabels, tenureBoundsDays: bounds.map((m) => (m * MONTH_MS) / DAY_MS), names };
+  return lastTable;
 }
 
 /** The tenure bands of the policy, as labels: `0-6m`, `6-24m`, `24m+` for bounds [6, 24]. */
-export function tenureBands(policy: Policy): string[] {
-  const bounds = policy.learning.tenureBandsMonths;
-  const labels: string[] = [];
-  let from = 0;
-  for (const to of bounds) {
-    labels.push(`${from}-${to}m`);
-    from = to;
-  }
-  labels.push(`${from}m+`);
-  return labels;
+export function tenureBands(policy: Policy): readonly string[] {
+  return cohortTable(policy).tenureLabels;
+}
+
+function tenureBandIndex(table: CohortTable, tenureDays: number): number {
+  const bounds = table.tenureBoundsDays;
+  for (let i = 0; i < bounds.length; i++) if (tenureDays < (bounds[i] as number)) return i;
+  return bounds.length;
 }
 
 export function tenureBandOf(policy: Policy, tenureDays: number): string {
-  const months = (tenureDays * DAY_MS) / MONTH_MS;
-  const bounds = policy.learning.tenureBandsMonths;
-  const labels = tenureBands(policy);
-  for (let i = 0; i < bounds.length; i++) if (months < (bounds[i] as number)) return labels[i] as string;
-  return labels[bounds.length] as string;
+  const table = cohortTable(policy);
+  return table.tenureLabels[tenureBandIndex(table, tenureDays)] as string;
 }
 
 /** A customer's cohort: segment, NPS band and tenure band, e.g. `B2B:detractor:6-24m`. */
 export function cohortOf(policy: Policy, value: CustomerValue): string {
+  const table = cohortTable(policy);
   const segment: Segment = value.segment ?? policy.tiers.segmentWhenUnknown;
-  return `${segment}:${npsBandOf(policy, value)}:${tenureBandOf(policy, value.tenureDays)}`;
+  return (table.names[segment === 'B2C' ? 1 : 0] as readonly (readonly string[])[])[npsBandIndex(policy, value)]?.[
+    tenureBandIndex(table, value.tenureDays)
+  ] as string;
 }
 
 /** The three parts of a cohort label. */
@@ -96,6 +128,7 @@ export function cohortParts(cohort: string): [string, string, string] {
 
 /** A retention task whose outcome will be credited to a reason, offer and cohort. */
 export interface OpenRetention {
+  readonly taskId: string;
   readonly reason: CancellationReason;
   readonly offer: Offer;
   readonly cohort: string;
@@ -109,33 +142,42 @@ export interface CustomerLearning {
   readonly atRisk: string | null;
   /** Since a cancellation that was not saved, the customer is no longer at risk. */
   readonly left: boolean;
-  /** Retention tasks waiting for an outcome, by taskId. */
-  readonly open: Readonly<Record<string, OpenRetention>>;
+  /** Retention tasks waiting for an outcome, oldest first. */
+  readonly open: readonly OpenRetention[];
 }
 
-export const NEW_CUSTOMER_LEARNING: CustomerLearning = Object.freeze({ atRisk: null, left: false, open: {} });
+export const NEW_CUSTOMER_LEARNING: CustomerLearning = Object.freeze({ atRisk: null, left: false, open: [] });
+
+/** Roles of the learning events one cause gives rise to: constant strings, so their hashes stay cached. */
+type LearningRole = 'learning:cohort' | 'learning:outcome' | 'learning:saved' | 'learning:mark';
 
 function learningEvent(
-  cause: string,
-  role: string,
+  eventId: string,
   occurredAt: number,
-  fields: Partial<LearningEvent> & Pick<LearningEvent, 'kind'>,
+  kind: LearningEvent['kind'],
+  cohorts: { from?: string | null; to?: string | null; cohort?: string | null },
+  outcome: { reason: CancellationReason; offer: Offer; saved: boolean; arm: string | null } | null = null,
+  mark: { partition: number; partitions: number } | null = null,
 ): LearningOutput {
   const value: LearningEvent = {
-    eventId: deriveId(cause, `learning:${role}`),
+    eventId,
     occurredAt,
-    partition: 0,
-    partitions: 1,
-    fromCohort: null,
-    toCohort: null,
-    cohort: null,
-    reason: null,
-    offer: null,
-    saved: null,
-    arm: null,
-    ...fields,
+    kind,
+    partition: mark?.partition ?? 0,
+    partitions: mark?.partitions ?? 1,
+    fromCohort: cohorts.from ?? null,
+    toCohort: cohorts.to ?? null,
+    cohort: cohorts.cohort ?? null,
+    reason: outcome?.reason ?? null,
+    offer: outcome?.offer ?? null,
+    saved: outcome?.saved ?? null,
+    arm: outcome?.arm ?? null,
   };
   return { topic: LEARNING_EVENTS_TOPIC, key: LEARNING_KEY, value };
+}
+
+function idOf(cause: string, role: LearningRole): string {
+  return deriveId(cause, role);
 }
 
 /**
@@ -155,39 +197,42 @@ export function cohortChange(
   if (cohort === learning.atRisk) return { learning, emit: NO_EMIT as readonly LearningOutput[] };
   return {
     learning: { ...learning, atRisk: cohort },
-    emit: [learningEvent(cause, 'cohort', now, { kind: 'COHORT', fromCohort: learning.atRisk, toCohort: cohort })],
+    emit: [learningEvent(idOf(cause, 'learning:cohort'), now, 'COHORT', { from: learning.atRisk, to: cohort })],
   };
 }
 
 /**
- * A decided cancellation: it counts towards the hazard of the customer's cohort, the
- * customer leaves the population at risk, and a win-back's retention task waits for its
- * outcome.
+ * A decided cancellation (`decisionId`: the decision's id): it counts towards the hazard
+ * of the customer's cohort, the customer leaves the population at risk, and a win-back's
+ * retention task waits for its outcome.
  */
 export function cancellationEvents(
   policy: Policy,
   learning: CustomerLearning,
   value: CustomerValue,
-  cause: string,
+  decisionId: string,
   now: number,
   retention: { taskId: string; reason: CancellationReason; offer: Offer; arm: string | null } | null,
+  cohortNow?: string,
 ): { learning: CustomerLearning; emit: readonly LearningOutput[] } {
-  const cohort = learning.atRisk ?? cohortOf(policy, value);
-  const emit: LearningOutput[] = [learningEvent(cause, 'cancellation', now, { kind: 'CANCELLATION', cohort })];
+  const cohort = learning.atRisk ?? cohortNow ?? cohortOf(policy, value);
+  // Ids that belong to the decision: no hash of their own on the decision's hot path.
+  const emit: LearningOutput[] = [learningEvent(companionIdOf(decisionId, 'a'), now, 'CANCELLATION', { cohort })];
   if (learning.atRisk !== null) {
-    emit.push(learningEvent(cause, 'left', now, { kind: 'COHORT', fromCohort: learning.atRisk, toCohort: null }));
+    emit.push(learningEvent(companionIdOf(decisionId, 'b'), now, 'COHORT', { from: learning.atRisk }));
   }
   const forgetBefore = now - policy.learning.forgetOpenTasksAfterDays * DAY_MS;
-  const open: Record<string, OpenRetention> = {};
-  for (const [id, task] of Object.entries(learning.open)) if (task.openedAt >= forgetBefore) open[id] = task;
+  const open: OpenRetention[] = [];
+  if (learning.open.length > 0) for (const task of learning.open) if (task.openedAt >= forgetBefore) open.push(task);
   if (retention !== null) {
-    open[retention.taskId] = {
+    open.push({
+      taskId: retention.taskId,
       reason: retention.reason,
       offer: retention.offer,
       cohort,
       arm: retention.arm,
       openedAt: now,
-    };
+    });
   }
   return { learning: { atRisk: null, left: true, open }, emit };
 }
@@ -205,32 +250,34 @@ export function outcomeEvents(
   outcome: { eventId: string; taskId: string; outcome: TaskOutcomeKind },
   now: number,
 ): { learning: CustomerLearning; emit: readonly LearningOutput[] } {
-  const task = learning.open[outcome.taskId];
+  const task = learning.open.find((t) => t.taskId === outcome.taskId);
   const none = { learning, emit: NO_EMIT as readonly LearningOutput[] };
   if (task === undefined || outcome.outcome === 'NO_CONTACT') return none;
-  const { [outcome.taskId]: _closed, ...open } = learning.open;
+  const open = learning.open.filter((t) => t !== task);
   const saved = policy.tables.savedOutcomes.has(outcome.outcome);
   const lost = policy.tables.lostOutcomes.has(outcome.outcome);
   if (!saved && !lost) return { learning: { ...learning, open }, emit: NO_EMIT as readonly LearningOutput[] };
   const emit: LearningOutput[] = [
-    learningEvent(outcome.eventId, 'outcome', now, {
-      kind: 'OUTCOME',
-      cohort: task.cohort,
-      reason: task.reason,
-      offer: task.offer,
-      saved,
-      arm: task.arm,
-    }),
+    learningEvent(
+      idOf(outcome.eventId, 'learning:outcome'),
+      now,
+      'OUTCOME',
+      { cohort: task.cohort },
+      { reason: task.reason, offer: task.offer, saved, arm: task.arm },
+    ),
   ];
   if (!saved || value === null) return { learning: { ...learning, open }, emit };
   const cohort = cohortOf(policy, value);
-  emit.push(learningEvent(outcome.eventId, 'saved', now, { kind: 'COHORT', fromCohort: null, toCohort: cohort }));
+  emit.push(learningEvent(idOf(outcome.eventId, 'learning:saved'), now, 'COHORT', { to: cohort }));
   return { learning: { atRisk: cohort, left: false, open }, emit };
 }
 
 /** The watermark a decision partition sends at each midnight it passes. */
 export function learningMark(partition: number, partitions: number, at: number): LearningOutput {
-  return learningEvent(`mark:${partition}:${partitions}:${at}`, 'mark', at, { kind: 'MARK', partition, partitions });
+  return learningEvent(idOf(`mark:${partition}:${partitions}:${at}`, 'learning:mark'), at, 'MARK', {}, null, {
+    partition,
+    partitions,
+  });
 }
 
 // ------------------------------------------------------------------ across partitions
