@@ -59,6 +59,38 @@ describe('schemas:check against the real registry', () => {
     expect((await admin.latestSchema(subject))?.schema).toContain('campaign');
   });
 
+  it('accepts the decision with what learning and experiments add, over the decision before them', async () => {
+    // The ChurnDecision as it was before: without the arm, cohort, hazard and snapshot
+    // date, and offers weighed without their prior and observed counts.
+    type Field = { name: string; type: unknown; default?: unknown };
+    const current = avroSchemas.ChurnDecision as { name: string; fields: Field[] };
+    const added = ['arm', 'cohort', 'monthlyChurnHazard', 'learnedAsOf'];
+    const addedToOffers = ['prior', 'observedSaves', 'observedTries', 'cohortMultiplier'];
+    const previous = {
+      ...current,
+      fields: current.fields
+        .filter((f) => !added.includes(f.name))
+        .map((f) => {
+          if (f.name !== 'offersWeighed') return f;
+          const items = (f.type as { items: { fields: Field[] } }).items;
+          return {
+            ...f,
+            type: {
+              type: 'array',
+              items: { ...items, fields: items.fields.filter((x) => !addedToOffers.includes(x.name)) },
+            },
+          };
+        }),
+    };
+    expect(JSON.stringify(previous)).not.toBe(JSON.stringify(current));
+    const subject = `test.schemas-check.${crypto.randomUUID()}-value`;
+    created.push(subject);
+    const [first] = await checkSchemas(admin, [{ subject, schema: previous }]);
+    expect(first?.status).toBe('new');
+    const [result] = await checkSchemas(admin, [{ subject, schema: current }]);
+    expect(result?.status, result?.messages.join(' ')).toBe('compatible');
+  });
+
   it('passes for the contracts as they are (the npm script exits 0)', async () => {
     const { stdout } = await run(process.execPath, ['--conditions=source', 'packages/serde/scripts/schemas-check.ts'], {
       cwd: repoRoot,
