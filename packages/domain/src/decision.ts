@@ -140,12 +140,7 @@ const NPS_WORDS: Readonly<Record<string, string>> = {
   'never-asked': 'customers never asked for their NPS',
 };
 
-function valueUsed(
-  policy: Policy,
-  value: CustomerValue,
-  learned: { model: LearnedModel; cohort: string } | null,
-): ValueUsed {
-  if (learned === null) return { value, hazard: null, reasons: NO_REASONS };
+function valueUsed(policy: Policy, value: CustomerValue, learned: { model: LearnedModel; cohort: string }): ValueUsed {
   const silent = value.unansweredSurveys >= policy.value.silence.repeatedAfter;
   const prior = silent
     ? Math.min(1, policy.value.monthlyChurnRate * policy.value.silence.churnRateFactor)
@@ -535,7 +530,7 @@ export function decideOnCancellation(
       plan.action === 'WIN_BACK' && main?.role === 'RETENTION_CALL' && isWeighable(main.spec.offer)
         ? {
             // The first task record emitted, right after the decision: its id, not a new hash.
-            taskId: (emit[1]?.value as ContactTask).taskId,
+            taskId: ((emit[1] as Emitted).value as ContactTask).taskId,
             reason: event.reason,
             offer: main.spec.offer,
             arm: arm?.name ?? null,
@@ -579,10 +574,11 @@ function decide(
     cohort !== null && snapshot !== null && snapshot !== undefined && policy.learning.enabled
       ? { model: modelOf(policy, snapshot), cohort }
       : null;
-  const used = valueUsed(policy, known, learned);
-  const value = used.value;
+  // Without a learned model the value is the one kept, as it is (no object on the hot path).
+  const used = learned === null ? null : valueUsed(policy, known, learned);
+  const value = used === null ? known : used.value;
   const weighed = value.margin12m > 0 ? weighOffers(policy, value, event.reason, learned) : [];
-  const plan = planFor(policy, value, event, now, weighed, used.reasons);
+  const plan = planFor(policy, value, event, now, weighed, used === null ? NO_REASONS : used.reasons);
   const first = plan.tasks[0]!.spec;
   const respondBy = first.dueAt;
   plan.reasons.push(`Respond by ${formatTime(respondBy)} (${first.priority}).`);
@@ -619,7 +615,7 @@ function decide(
     priority: first.priority,
     arm,
     cohort,
-    monthlyChurnHazard: used.hazard,
+    monthlyChurnHazard: used === null ? null : used.hazard,
     learnedAsOf: learned === null ? null : learned.model.asOf,
   };
   return { decision, plan };
