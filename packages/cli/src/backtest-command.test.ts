@@ -1,27 +1,12 @@
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BacktestComparison } from './backtest.ts';
 import { generatePopulation } from './generate.ts';
 import { colourCounts, decodePng, findChromium, inspectPage } from './testing/chromium.ts';
-
-const run = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const churnctl = (...args: string[]) =>
-  run(process.execPath, ['--conditions=source', 'packages/cli/src/churnctl.ts', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-const failure = (...args: string[]) =>
-  churnctl(...args).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: unknown) => e as { code: number; stderr: string },
-  );
+import { churnctl, failure, repoRoot } from './testing/command.ts';
 
 const DEFAULT_POLICY = join(repoRoot, 'policies/default.json');
 /** Where the end-to-end test leaves the report and its screenshots, to look at. */

@@ -3,8 +3,7 @@
  * pipeline, compares what the two policies decide (see backtest.ts), prints the text
  * report, and writes the comparison as JSON and as one self-contained HTML page.
  */
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { TaskOutcome } from '@churn/contracts';
 import { loadPolicy, type Policy } from '@churn/domain';
@@ -12,6 +11,7 @@ import { readJsonFile } from '@churn/runtime';
 import { type BacktestComparison, compareRuns, type PolicyLabel, type PolicyRun, RunCollector } from './backtest.ts';
 import { renderBacktestHtml } from './backtest-html.ts';
 import { renderBacktestText } from './backtest-report.ts';
+import { checkReadable, checkWritable } from './files.ts';
 import { parseLine, readLines } from './offline.ts';
 import { type DeadLine, replay } from './replay.ts';
 
@@ -130,21 +130,6 @@ export function parseBacktestArgs(argv: string[], usage: (message: string) => Er
     htmlPath: values.html,
     jsonPath: values.json,
   };
-}
-
-function checkReadable(path: string): void {
-  try {
-    accessSync(path, constants.R_OK);
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
-  }
-  if (statSync(path).isDirectory()) throw new Error(`cannot read ${path}: it is a directory`);
-}
-
-function checkWritable(path: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir)) throw new Error(`cannot write ${path}: the directory ${dir} does not exist`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new Error(`cannot write ${path}: it is a directory`);
 }
 
 function policyFrom(path: string, label: PolicyLabel): BacktestPolicy {

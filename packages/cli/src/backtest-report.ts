@@ -2,6 +2,7 @@
  * The text report of `churnctl backtest`, and the words and number formats it shares with
  * the HTML report: plain-language labels for reasons, offers, actions and outcomes, money
  * in major units with its currency (as the decisions' reasons write it), percentages.
+ * The experiment report takes its counts, percentages and text tables from here too.
  */
 import { formatMoney } from '@churn/domain';
 import {
@@ -164,9 +165,15 @@ export function usedText(r: SaveRateRow | undefined): string {
   return `${range} in ${used.decisions}${extra.length ? `; ${extra.join(', ')}` : ''}`;
 }
 
-type Align = 'l' | 'r';
+/** How a column of a text table lines up: left or right. */
+export type Align = 'l' | 'r';
 
-function table(header: string[], rows: string[][], align: Align[], indent = '  '): string {
+/**
+ * A text table: the header, a rule of dashes, then the rows, each column as wide as its
+ * widest cell and aligned as `align` says (left when it says nothing), every line
+ * indented by `indent`. The text reports of backtest and experiment both use it.
+ */
+export function table(header: string[], rows: string[][], align: Align[], indent = '  '): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     `${indent}${cells

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import type { ChurnAlert, ChurnDecision, ContactTask } from '@churn/contracts';
 import { loadPolicy, minorUnitsOf } from '@churn/domain';
 import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
@@ -10,16 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { generatePopulation } from './generate.ts';
 import { formatLine, parseLine } from './offline.ts';
 import { type DeadLine, type ReplayResult, replay } from './replay.ts';
+import { churnctl, node, repoRoot } from './testing/command.ts';
 
-const run = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const node = (args: string[], env: Record<string, string> = {}) =>
-  run(process.execPath, ['--conditions=source', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-const churnctl = (...args: string[]) => node(['packages/cli/src/churnctl.ts', ...args]);
 const policy = loadPolicy(readJsonFile(DEFAULT_POLICY_FILE));
 
 /** The non-empty lines of a file of JSON lines. */

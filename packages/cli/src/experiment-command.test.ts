@@ -1,28 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import type { ChurnDecision, ContactTask, TaskOutcome } from '@churn/contracts';
 import { armOf, loadPolicy, type Policy, retentionTaskIdsOf } from '@churn/domain';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentReport } from './experiment-report.ts';
 import { generatePopulation } from './generate.ts';
 import { replay } from './replay.ts';
-
-const run = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const churnctl = (...args: string[]) =>
-  run(process.execPath, ['--conditions=source', 'packages/cli/src/churnctl.ts', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-const failure = (...args: string[]) =>
-  churnctl(...args).then(
-    () => ({ code: 0, stderr: '' }),
-    (e: unknown) => e as { code: number; stderr: string },
-  );
+import { churnctl, failure, repoRoot } from './testing/command.ts';
 
 const DEFAULT_POLICY = join(repoRoot, 'policies/default.json');
 

@@ -3,14 +3,14 @@
  * pipeline under a policy that runs an experiment, and reports how each arm fared (see
  * experiment-report.ts): a text table on stdout, everything as JSON with `--json`.
  */
-import { accessSync, constants, existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { LearningSnapshot, TaskOutcome } from '@churn/contracts';
 import { LEARNING_SNAPSHOTS_TOPIC, loadPolicy, type Policy } from '@churn/domain';
 import { readJsonFile } from '@churn/runtime';
 import { RunCollector } from './backtest.ts';
 import { type ExperimentReport, experimentReport, renderExperimentText } from './experiment-report.ts';
+import { checkReadable, checkWritable } from './files.ts';
 import { parseLine, readLines } from './offline.ts';
 import { type DeadLine, replay } from './replay.ts';
 
@@ -51,21 +51,6 @@ export function parseExperimentArgs(argv: readonly string[], usage: (message: st
   if (!values.policy) throw usage('--policy is required (a policy that defines an experiment)');
   if (values.json === '') throw usage('--json needs a file name');
   return { inPath: values.in, policyPath: values.policy, jsonPath: values.json };
-}
-
-function checkReadable(path: string): void {
-  try {
-    accessSync(path, constants.R_OK);
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as Error).message}`);
-  }
-  if (statSync(path).isDirectory()) throw new Error(`cannot read ${path}: it is a directory`);
-}
-
-function checkWritable(path: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir)) throw new Error(`cannot write ${path}: the directory ${dir} does not exist`);
-  if (existsSync(path) && statSync(path).isDirectory()) throw new Error(`cannot write ${path}: it is a directory`);
 }
 
 /** The history's outcomes in file order, and its customers (lines that break the contracts are left to the replay). */

@@ -40,7 +40,7 @@ import {
   weighOffers,
 } from '@churn/domain';
 import type { RetentionCall } from './backtest.ts';
-import { count, percent } from './backtest-report.ts';
+import { count, percent, table } from './backtest-report.ts';
 
 /** The normal quantile of a two-sided 95% interval. */
 export const Z_95 = 1.959963984540054;
@@ -480,18 +480,6 @@ export function experimentReport(
 }
 
 // ------------------------------------------------------------------ the text report
-
-type Align = 'l' | 'r';
-
-function table(header: string[], rows: string[][], align: Align[], indent = '  '): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `${indent}${cells
-      .map((cell, i) => ((align[i] ?? 'l') === 'r' ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd()}`;
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
-}
 
 function rateText(r: RateInterval | null): string {
   if (r === null) return '-';

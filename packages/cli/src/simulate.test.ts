@@ -1,20 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
 import { describe, expect, it } from 'vitest';
 import type { SimulateReport } from './simulate.ts';
-
-const run = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
-const churnctl = (...args: string[]) =>
-  run(process.execPath, ['--conditions=source', 'packages/cli/src/churnctl.ts', ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
+import { churnctl } from './testing/command.ts';
 
 /** The report without its wall times, which differ from run to run. */
 function numbers(report: SimulateReport): unknown {

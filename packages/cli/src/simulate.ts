@@ -70,8 +70,8 @@ export interface RunOptions {
   readonly onMonth?: (progress: MonthProgress) => void;
 }
 
-export interface RunResult {
-  readonly evaluation: Evaluation;
+/** What one run of a policy in a world counted; the report of a run carries them as they are. */
+export interface RunCounts {
   /** Every cancellation decided, judged. */
   readonly cases: readonly JudgedCase[];
   readonly cancellations: number;
@@ -83,6 +83,10 @@ export interface RunResult {
   readonly events: number;
   readonly deadLetters: number;
   readonly wallMs: number;
+}
+
+export interface RunResult extends RunCounts {
+  readonly evaluation: Evaluation;
 }
 
 let pipes = 0;
@@ -378,7 +382,7 @@ function labels(policies: SimulateOptions['policies']): string[] {
   return named.map((n, i) => (named.filter((m) => m === n).length > 1 ? `${n} #${i + 1}` : n));
 }
 
-export interface RunReport {
+export interface RunReport extends RunCounts {
   readonly policy: string;
   readonly policyFile: string;
   readonly seed: number;
@@ -386,15 +390,6 @@ export interface RunReport {
   readonly late: ShareOfValue;
   readonly total: ShareOfValue;
   readonly byMonth: readonly ShareOfValue[];
-  readonly cases: readonly JudgedCase[];
-  readonly cancellations: number;
-  readonly undecided: number;
-  readonly winBacks: number;
-  readonly saved: number;
-  readonly outcomes: number;
-  readonly events: number;
-  readonly deadLetters: number;
-  readonly wallMs: number;
 }
 
 export interface MeanReport {
@@ -491,23 +486,16 @@ export async function simulate(
         });
         if (result.deadLetters > 0)
           progress(`simulate: ${name} seed ${seed}: the pipeline refused ${result.deadLetters} events (dead letters)`);
+        const { evaluation, ...counts } = result;
         runs.push({
           policy: name,
           policyFile: file,
           seed,
-          early: result.evaluation.early,
-          late: result.evaluation.late,
-          total: result.evaluation.total,
-          byMonth: result.evaluation.byMonth,
-          cases: result.cases,
-          cancellations: result.cancellations,
-          undecided: result.undecided,
-          winBacks: result.winBacks,
-          saved: result.saved,
-          outcomes: result.outcomes,
-          events: result.events,
-          deadLetters: result.deadLetters,
-          wallMs: result.wallMs,
+          early: evaluation.early,
+          late: evaluation.late,
+          total: evaluation.total,
+          byMonth: evaluation.byMonth,
+          ...counts,
         });
         progress(`simulate: ${name} seed ${seed}: done in ${(result.wallMs / 1000).toFixed(1)} s`);
       }
