@@ -1056,17 +1056,22 @@ export class KafkaRunner<S> implements HealthSource {
       } else {
         task.idleSince = null;
       }
-      if (shared !== undefined) {
-        if (best.topic === shared.topic) sharedAt = Math.max(sharedAt, best.time);
-        else if (
-          Number.isFinite(best.time) &&
-          shared.gates.includes(best.topic) &&
-          sharedAt < Math.floor(best.time / DAY_MS) * DAY_MS
-        ) {
-          gatedAt = best.time;
-          break;
+      if (shared !== undefined && best.topic !== shared.topic) {
+        const midnight = Math.floor(best.time / DAY_MS) * DAY_MS;
+        if (Number.isFinite(best.time) && shared.gates.includes(best.topic) && sharedAt < midnight) {
+          // A shared record of a later midnight is already here: the one of this record's
+          // midnight was never published for this partition (the record is older than the
+          // stage that publishes them), and will not come. The record goes on with the
+          // latest there is, as a late record does.
+          const waiting = task.buffers.get(shared.topic)?.[cursor.get(shared.topic) ?? 0];
+          if (waiting !== undefined && waiting.time > midnight) best = waiting;
+          else {
+            gatedAt = best.time;
+            break;
+          }
         }
       }
+      if (shared !== undefined && best.topic === shared.topic) sharedAt = Math.max(sharedAt, best.time);
       cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
       picked.push(best);
       bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
@@ -1093,13 +1098,14 @@ export class KafkaRunner<S> implements HealthSource {
         continue;
       }
       const input = item.input;
-      if (topology.tick || topology.onClock) await this.#passMidnights(work, item.time, task.partition);
       if (topology.shared?.topic === item.topic) {
-        // Kept for the records after it, not processed.
+        // Kept for the records after it, not processed; it moves no clock (it may be
+        // taken ahead of its time, for a late record).
         work.shared = input.value;
         work.consumed.set(item.topic, (work.consumed.get(item.topic) ?? 0) + 1);
         continue;
       }
+      if (topology.tick || topology.onClock) await this.#passMidnights(work, item.time, task.partition);
       let attempts = 0;
       try {
         const t1 = performance.now();
