@@ -126,9 +126,14 @@ describe('the runner clock and the processing guarantees', () => {
 
   it('decides with PROCESSING_GUARANTEE=at_least_once as well', async () => {
     const policy = priorsOnlyPolicy();
-    const service = await startTestService('churn-decisions', decisionsTopologies(policy), {
-      PROCESSING_GUARANTEE: 'at_least_once',
-    });
+    // A group of its own: the decision service's usual one learns, and this one does not.
+    const service = await startTestService(
+      'churn-decisions-priors',
+      decisionsTopologies(policy).map((t) => ({ ...t, name: `${t.name}-priors` })),
+      {
+        PROCESSING_GUARANTEE: 'at_least_once',
+      },
+    );
     running.push(service);
     await ready(service);
     const runner = service.runners[0] as NonNullable<(typeof service.runners)[number]>;

@@ -36,7 +36,11 @@ describe('experiments and shadow policies on Kafka', () => {
 
   beforeAll(async () => {
     ({ kafka, producer } = await connectWithTopics());
-    service = await startTestService('churn-decisions', decisionsTopologies(policy));
+    // A group of its own: the decision service's usual one learns, and this one does not.
+    service = await startTestService(
+      'churn-decisions-experiments',
+      decisionsTopologies(policy).map((t) => ({ ...t, name: `${t.name}-experiments` })),
+    );
     await ready(service);
   });
 

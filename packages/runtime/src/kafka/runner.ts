@@ -642,6 +642,7 @@ export class KafkaRunner<S> implements HealthSource {
         for (const task of tasks) for (const [key, state] of task.store) this.#index(task, key, state);
         for (const task of tasks) task.active = !task.revoked;
         this.#refreshStateGauge();
+        for (const task of tasks) if (task.active) void this.#withLock(task, () => this.#announceClock(task));
         return;
       } catch (err) {
         if (this.#stopping || tasks.every((t) => t.revoked)) return;
@@ -1177,9 +1178,7 @@ export class KafkaRunner<S> implements HealthSource {
     metrics.processingDuration.observe({ service, stage: 'encode' }, work.encodeSeconds);
 
     // Only now, with the transaction committed, do the in-memory state and positions move on.
-    const clockBefore = task.clock;
     this.#apply(task, work);
-    if (task.clock !== clockBefore) this.#followSiblings(task);
     task.chunkLimit = null;
     for (const [topic, offset] of work.last) task.nextOffset.set(topic, offset + 1n);
     for (const [topic, n] of work.cursor) {
@@ -1202,6 +1201,8 @@ export class KafkaRunner<S> implements HealthSource {
         );
       }
     }
+    // With its buffers moved on, this partition may have fallen idle behind another.
+    this.#followFurthest();
   }
 
   /** State changes (and the clock) go to the changelog partition of the input partition. */
@@ -1400,19 +1401,45 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /**
-   * After a partition's clock moved on, the partitions of this instance with nothing to
-   * process follow it: their clocks pass the same midnights, as a replay's one clock
-   * would, and their watermarks let stages that wait for every partition (the structural
-   * count, the learning snapshot) go on without waiting for the wall clock.
+   * The partitions of this instance with nothing to process follow the one whose clock
+   * is furthest: their clocks pass the same midnights, as a replay's one clock would, and
+   * their watermarks let stages that wait for every partition (the structural count, the
+   * learning snapshot) go on without waiting for the wall clock. Runs after every commit:
+   * a partition may fall idle after another's clock moved.
    */
-  #followSiblings(from: PartitionTask<S>): void {
+  #followFurthest(): void {
     const { topology } = this.#o;
-    const at = from.clock;
-    if ((!topology.tick && !topology.onClock) || this.#stopping || at === null) return;
+    if ((!topology.tick && !topology.onClock) || this.#stopping) return;
+    let at: number | null = null;
+    for (const t of this.#tasks.values())
+      if (t.active && t.clock !== null && (at === null || t.clock > at)) at = t.clock;
+    if (at === null) return;
+    const target = at;
     const idle = [...this.#tasks.values()].filter(
-      (t) => t !== from && t.active && !t.revoked && (t.clock === null || t.clock < at) && this.#idle(t),
+      (t) => t.active && !t.revoked && t.open === null && (t.clock === null || t.clock < target) && this.#idle(t),
     );
-    if (idle.length > 0) void this.#clockStep(this.#clockTo(at, true), idle);
+    if (idle.length > 0) void this.#clockStep(this.#clockTo(target, true), idle);
+  }
+
+  /**
+   * Says again where a partition's restored clock stands (the topology's onClock at it),
+   * for the stages that wait for every partition: they may not have heard it, when the
+   * clock moved while this topology sent nothing (a policy that did not learn yet) or
+   * the last transaction before a restart was lost. They take a watermark at most once,
+   * so hearing it twice changes nothing.
+   */
+  async #announceClock(task: PartitionTask<S>): Promise<void> {
+    const onClock = this.#o.topology.onClock;
+    if (!onClock || task.clock === null || !task.active || task.revoked || this.#stopping) return;
+    try {
+      const work = new Work<S>(task, this.#dueOf);
+      await this.#clockInto(work, task.partition, task.clock);
+      if (work.out.size === 0) return;
+      await this.#commit(task, work, []);
+      this.#apply(task, work);
+    } catch (err) {
+      this.#log.warn({ err, partition: task.partition }, 'could not announce the clock; the next midnight will');
+    }
   }
 
   /** The clock step that moves a partition's clock on to `at`, midnight by midnight. */
