@@ -8,7 +8,8 @@ import { kafkaServiceEnv, parseConfig, type RunningService } from '@churn/runtim
 import { decisionsTopologies } from '@churn/service-decisions';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory } from './support/customers.ts';
-import { Collector, connectWithTopics, testSerde } from './support/kafka.ts';
+import { emptyCluster } from './support/empty-cluster.ts';
+import { Collector, connectWithTopics, PARTITIONS, testKafka, testSerde } from './support/kafka.ts';
 import { ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 describe('churnctl dlq replay', () => {
@@ -24,6 +25,12 @@ describe('churnctl dlq replay', () => {
       KAFKA_BROKERS: inject('kafkaBrokers'),
       SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
     });
+    // An empty cluster: the services' partitions would otherwise take in what earlier
+    // tests left on the input topics, and their clocks move on past this file's histories.
+    const clusterAdmin = testKafka().admin();
+    await clusterAdmin.connect();
+    await emptyCluster(clusterAdmin, PARTITIONS);
+    await clusterAdmin.disconnect();
     const { kafka, producer } = await connectWithTopics();
     cleanups.push(() => producer.disconnect());
     const service: RunningService = await startTestService('churn-decisions', decisionsTopologies(testPolicy()));

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { loadPolicy } from '@churn/domain';
 import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
 import { decisionsTopologies } from '@churn/service-decisions';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -46,6 +46,11 @@ describe('a service process', () => {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Whatever fails below, the process does not outlive the test: left running, it would
+    // keep partitions of the decision service's group from every test after it.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -57,7 +62,12 @@ describe('a service process', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const port = Number(/"port":(\d+)/.exec(out)?.[1]);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    // Ready once every topology the service runs has its state (the learning stage beside the decisions).
+    let ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    while (ready.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    }
     expect(ready.status).toBe(200);
     const signalled = Date.now();
     child.kill('SIGTERM');
