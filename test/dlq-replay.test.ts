@@ -8,8 +8,7 @@ import { kafkaServiceEnv, parseConfig, type RunningService } from '@churn/runtim
 import { decisionsTopologies } from '@churn/service-decisions';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory } from './support/customers.ts';
-import { emptyCluster } from './support/empty-cluster.ts';
-import { Collector, connectWithTopics, PARTITIONS, testKafka, testSerde } from './support/kafka.ts';
+import { Collector, connectWithTopics, emptyBroker, testSerde } from './support/kafka.ts';
 import { ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 describe('churnctl dlq replay', () => {
@@ -27,10 +26,7 @@ describe('churnctl dlq replay', () => {
     });
     // An empty cluster: the services' partitions would otherwise take in what earlier
     // tests left on the input topics, and their clocks move on past this file's histories.
-    const clusterAdmin = testKafka().admin();
-    await clusterAdmin.connect();
-    await emptyCluster(clusterAdmin, PARTITIONS);
-    await clusterAdmin.disconnect();
+    await emptyBroker();
     const { kafka, producer } = await connectWithTopics();
     cleanups.push(() => producer.disconnect());
     const service: RunningService = await startTestService('churn-decisions', decisionsTopologies(testPolicy()));

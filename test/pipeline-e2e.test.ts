@@ -12,8 +12,7 @@ import { structuralIssuesTopology, structuralRouteTopology } from '@churn/servic
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
-import { emptyCluster } from './support/empty-cluster.ts';
-import { Collector, connectWithTopics, PARTITIONS, testKafka, testSerde } from './support/kafka.ts';
+import { Collector, connectWithTopics, emptyBroker, testSerde } from './support/kafka.ts';
 import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 const OUTPUTS = ['churn.customer-value.v1', 'churn.decisions.v1', 'contact-center.tasks.v1', 'churn.alerts.v1'];
@@ -95,10 +94,7 @@ describe('the pipeline on Kafka', () => {
   beforeAll(async () => {
     // An empty cluster: the services' partitions would otherwise take in what earlier
     // tests left on the input topics, and their clocks move on past this file's histories.
-    const clusterAdmin = testKafka().admin();
-    await clusterAdmin.connect();
-    await emptyCluster(clusterAdmin, PARTITIONS);
-    await clusterAdmin.disconnect();
+    await emptyBroker();
     ({ kafka, producer } = await connectWithTopics());
     const policy = testPolicy();
     services = [

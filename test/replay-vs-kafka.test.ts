@@ -1,23 +1,9 @@
-/**
- * One set of processors, two runners: the same input file through `churnctl replay`
- * (in-process) and through Kafka gives the same outputs, ids included.
- *
- * The Kafka runner merges a partition's input topics in event-time order and runs the
- * clock step at every midnight its records cross, as the replay does over the file.
- * The file is on its topics before the services read it (a backlog): a topic's
- * watermark then tells the merge whether anything may still come first. The merge may
- * wait long here, so that a slow fetch on a loaded machine cannot reorder the backlog.
- */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { allTopologies, generatePopulation, replay } from '@churn/cli';
+import { allTopologies, generatePopulation } from '@churn/cli';
 import type { ChurnDecision } from '@churn/contracts';
-import type { OutputRecord, RunningService } from '@churn/runtime';
+import type { RunningService } from '@churn/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
-import { emptyCluster } from './support/empty-cluster.ts';
-import { Collector, connectWithTopics, PARTITIONS, testSerde } from './support/kafka.ts';
-import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
+import { Collector, connectWithTopics, emptyBroker, testSerde } from './support/kafka.ts';
+import { eventually, ready, replayOutputs, startTestService, testPolicy, writeEvents } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
 /** Whether every service has processed its inputs; says where the first that has not stands. */
@@ -52,10 +38,7 @@ describe('replay and Kafka give the same outputs', () => {
     const topologies = allTopologies(policy);
     const { kafka, producer } = await connectWithTopics();
     stops.push(() => producer.disconnect());
-    const admin = kafka.admin();
-    await admin.connect();
-    await emptyCluster(admin, PARTITIONS);
-    await admin.disconnect();
+    await emptyBroker();
 
     const events = generatePopulation({
       customers: 60,
@@ -64,19 +47,10 @@ describe('replay and Kafka give the same outputs', () => {
       idPrefix: 'rk-',
       start: Date.UTC(2025, 0, 1),
     });
-    const dir = mkdtempSync(join(tmpdir(), 'churn-replay-'));
-    const file = join(dir, 'input.jsonl');
-    writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const file = writeEvents(events, 'replay');
 
     // The oracle: the in-process replay of the whole file.
-    const oracle: OutputRecord[] = [];
-    const result = await replay(
-      file,
-      { policy },
-      (r) => void oracle.push(r),
-      () => {},
-    );
-    expect(result.deadLetters).toEqual([]);
+    const oracle = await replayOutputs(file, policy);
     const expected = oracle.filter((r) => (COMPARED as readonly string[]).includes(r.topic));
     const count = (topic: string) => expected.filter((r) => r.topic === topic).length;
     expect(count('churn.decisions.v1')).toBeGreaterThan(5);

@@ -15,18 +15,16 @@
  * records already written with it) and the subject stays BACKWARD.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { allTopologies, generatePopulation, replay } from '@churn/cli';
+import { allTopologies, generatePopulation } from '@churn/cli';
 import { avroSchemas, deadLetterTopicOf, recordOfTopic, subjectOf, topicCatalogue } from '@churn/contracts';
 import { aSurveyResult } from '@churn/contracts/testing';
 import type { OutputRecord, RunningService } from '@churn/runtime';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { emptyCluster } from './support/empty-cluster.ts';
-import { ensureTopics, PARTITIONS, testKafka, testSerde } from './support/kafka.ts';
-import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
+import { emptyBroker, ensureTopics, testKafka, testSerde } from './support/kafka.ts';
+import { eventually, ready, replayOutputs, startTestService, testPolicy, writeEvents } from './support/pipeline.ts';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -100,27 +98,17 @@ describe('a second client (Python confluent-kafka) feeds the pipeline and reads 
     const stopAll = async (services: RunningService[]) => {
       for (const s of services) await s.stop();
     };
-    const clusterAdmin = testKafka().admin();
-    await clusterAdmin.connect();
-    await emptyCluster(clusterAdmin, PARTITIONS);
-    await clusterAdmin.disconnect();
+    await emptyBroker();
     const startAt = Date.UTC(2025, 0, 1);
 
     const prefix = `py${crypto.randomUUID().slice(0, 6)}-`;
     const events = generatePopulation({ customers: 30, months: 14, seed: 23, idPrefix: prefix, start: startAt });
-    const dir = mkdtempSync(join(tmpdir(), 'churn-second-client-'));
-    const file = join(dir, 'input.jsonl');
-    writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const file = writeEvents(events, 'second-client');
+    const dir = dirname(file);
     expect(events.filter((e) => e.topic === SURVEYS).length).toBeGreaterThan(10);
 
-    const oracle: OutputRecord[] = [];
-    const result = await replay(
-      file,
-      { policy },
-      (r) => void oracle.push(r),
-      () => {},
-    );
-    expect(result.deadLetters).toEqual([]);
+    // The oracle: the in-process replay of the whole file.
+    const oracle = await replayOutputs(file, policy);
     // Keyed by customer (a structural alert, keyed by reason, is the replay test's to compare).
     const expected = oracle.filter(
       (r) => (COMPARED as readonly string[]).includes(r.topic) && r.key.startsWith(prefix),

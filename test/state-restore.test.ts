@@ -9,8 +9,7 @@ import { decisionsTopologies } from '@churn/service-decisions';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
-import { emptyCluster } from './support/empty-cluster.ts';
-import { Collector, connectWithTopics, PARTITIONS, testKafka, testSerde } from './support/kafka.ts';
+import { Collector, connectWithTopics, emptyBroker, testSerde } from './support/kafka.ts';
 import { eventually, ready, startTestService, testPolicy } from './support/pipeline.ts';
 
 /** Monthly revenue (major units) that puts a B2B customer in each tier. */
@@ -75,10 +74,7 @@ describe('state restored from the changelog', () => {
     // An empty cluster: the decision service's partitions would otherwise take in what
     // earlier tests left on its input topics, and their clocks move on past this file's
     // histories (idle partitions follow the furthest one), rolling the values' windows.
-    const admin = testKafka().admin();
-    await admin.connect();
-    await emptyCluster(admin, PARTITIONS);
-    await admin.disconnect();
+    await emptyBroker();
     ({ kafka, producer } = await connectWithTopics());
     return async () => {
       await producer.disconnect();

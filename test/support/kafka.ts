@@ -8,11 +8,27 @@ import { deleteConsumerGroup } from '@churn/runtime';
 import { ContractSerde } from '@churn/serde';
 import { type Admin, type IHeaders, Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { inject } from 'vitest';
+import { emptyCluster } from './empty-cluster.ts';
 
 export const PARTITIONS = 3;
 
 export function testKafka(clientId = 'churn-test'): Kafka {
   return new Kafka({ clientId, brokers: inject('kafkaBrokers').split(','), logLevel: logLevel.ERROR });
+}
+
+/**
+ * Empties the broker (every topic and group but Kafka's own) and creates the contract
+ * topics afresh: for tests whose stages span customers or whose histories sit at a fixed
+ * date, which what earlier tests left would disturb.
+ */
+export async function emptyBroker(): Promise<void> {
+  const admin = testKafka('churn-test-empty').admin();
+  await admin.connect();
+  try {
+    await emptyCluster(admin, PARTITIONS);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export function testSerde(): ContractSerde {

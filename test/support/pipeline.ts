@@ -3,18 +3,23 @@
  * `npm start` with KAFKA_BROKERS runs them: each with its own consumer group, metrics
  * on a free port, no signal handlers. Stopped by the test that started them.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { replay } from '@churn/cli';
 import { loadPolicy, mergeDocuments, type Policy } from '@churn/domain';
 import {
   DEFAULT_POLICY_FILE,
   kafkaServiceEnv,
   type Logger,
+  type OutputRecord,
   parseConfig,
   type RunningService,
   readJsonFile,
   startService,
   type Topology,
 } from '@churn/runtime';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 
 export function testPolicy(): Policy {
   return loadPolicy(readJsonFile(DEFAULT_POLICY_FILE));
@@ -76,4 +81,24 @@ export function ready(service: RunningService, timeoutMs = 60_000): Promise<void
     () => service.runners.every((r) => r.isReady()),
     timeoutMs,
   );
+}
+
+/** Writes events as an offline file (one JSON line each) in a new temporary folder; returns its path. */
+export function writeEvents(events: readonly unknown[], name: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), `churn-${name}-`)), 'input.jsonl');
+  writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+  return file;
+}
+
+/** Every output of the in-process replay of a file (`churnctl replay`), in order; the file has no bad line. */
+export async function replayOutputs(file: string, policy: Policy): Promise<OutputRecord[]> {
+  const outputs: OutputRecord[] = [];
+  const result = await replay(
+    file,
+    { policy },
+    (r) => void outputs.push(r),
+    () => {},
+  );
+  expect(result.deadLetters).toEqual([]);
+  return outputs;
 }

@@ -18,7 +18,16 @@
  *   losses; NO_CONTACT leaves the call open (not tried); any other outcome closes it
  *   without counting. The first outcome that closes a call is the one that counts.
  */
-import type { ChurnDecision, ContactTask, DecisionAction, Offer, TaskOutcome, TaskOutcomeKind } from '@churn/contracts';
+import {
+  CancellationReasonValues,
+  type ChurnDecision,
+  type ContactTask,
+  type DecisionAction,
+  type Offer,
+  OfferValues,
+  type TaskOutcome,
+  type TaskOutcomeKind,
+} from '@churn/contracts';
 import { minorUnitsOf, type Policy, retentionTaskIdsOf } from '@churn/domain';
 import type { OutputRecord } from '@churn/runtime';
 
@@ -208,27 +217,9 @@ interface Credited {
   offer: Offer;
 }
 
-const REASON_ORDER: readonly ReasonKey[] = [
-  'LIFE_CHANGE',
-  'PRICE',
-  'SERVICE_ISSUE',
-  'PRODUCT_GAP',
-  'COMPETITOR',
-  'PAYMENT_PROBLEM',
-  'NO_LONGER_NEEDED',
-  'UNKNOWN',
-  'NOT_RECORDED',
-];
-const OFFER_ORDER: readonly Offer[] = [
-  'PAUSE',
-  'DOWNGRADE',
-  'LOYALTY_BONUS',
-  'PAYMENT_PLAN',
-  'SERVICE_RECOVERY',
-  'ACCOUNT_MANAGER_MEETING',
-  'EXECUTIVE_ESCALATION',
-  'NONE',
-];
+/** Reasons and offers in the contracts' order (reasons first, then a decision with none recorded). */
+const REASON_ORDER: readonly ReasonKey[] = [...CancellationReasonValues, 'NOT_RECORDED'];
+const OFFER_ORDER: readonly Offer[] = OfferValues;
 
 export function reasonOf(decision: Pick<ChurnDecision, 'reason'>): ReasonKey {
   return decision.reason ?? 'NOT_RECORDED';

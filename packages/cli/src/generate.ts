@@ -18,6 +18,15 @@ import { topicCatalogue } from '@churn/contracts';
 import { retentionTaskIdsOf } from '@churn/domain';
 import type { OfflineEvent } from './offline.ts';
 
+/** How cancellations arrive, by channel (weights). */
+export const CHANNEL_WEIGHTS = [
+  ['PHONE', 30],
+  ['WEB', 40],
+  ['EMAIL', 15],
+  ['CHAT', 10],
+  ['OTHER', 5],
+] as const;
+
 const DAY = 86_400_000;
 const MONTH = 30 * DAY;
 
@@ -268,13 +277,7 @@ export function generatePopulation(options: GenerateOptions, progress?: (done: n
         customerId: c.id,
         subscriptionId: `sub-${short}`,
         effectiveAt: rng.chance(0.8) ? at + rng.int(14, 60) * DAY : null,
-        channel: rng.pick([
-          ['PHONE', 30],
-          ['WEB', 40],
-          ['EMAIL', 15],
-          ['CHAT', 10],
-          ['OTHER', 5],
-        ] as const),
+        channel: rng.pick(CHANNEL_WEIGHTS),
         reason,
         reasonText: rng.chance(0.6)
           ? rng.pick((REASON_TEXT[reason] as readonly string[]).map((t) => [t, 1] as const))

@@ -23,7 +23,7 @@ import {
   topicCatalogue,
 } from '@churn/contracts';
 import { type Policy, type WeighableOffer, WeighableOfferValues } from '@churn/domain';
-import { Random } from './generate.ts';
+import { CHANNEL_WEIGHTS, Random } from './generate.ts';
 import type { OfflineEvent } from './offline.ts';
 
 export const DAY = 86_400_000;
@@ -630,13 +630,7 @@ export class World {
         customerId: c.id,
         subscriptionId: `sub-${c.id.slice(-6)}`,
         effectiveAt: at + rng.int(14, 45) * DAY,
-        channel: rng.pick([
-          ['PHONE', 30],
-          ['WEB', 40],
-          ['EMAIL', 15],
-          ['CHAT', 10],
-          ['OTHER', 5],
-        ] as const),
+        channel: rng.pick(CHANNEL_WEIGHTS),
         reason,
         reasonText: null,
       };
