@@ -46,6 +46,12 @@ export interface Topology<S = unknown> {
    */
   readonly stateVersion?: number;
   /**
+   * How a key's state is written to the changelog and read back. Without it, JSON. A
+   * codec that can read what an earlier writer wrote (Avro schema resolution) lets the
+   * state's shape change without a new `stateVersion`.
+   */
+  readonly stateCodec?: StateCodec<S>;
+  /**
    * A topic every partition of the topology receives its own copy of (one record per
    * partition, such as the learning snapshot of each midnight): the runner keeps the
    * latest record of it per partition, beside the partition's clock, and hands it to
@@ -82,6 +88,18 @@ export interface Topology<S = unknown> {
    */
   onClock?(partition: number, partitions: number, at: number): readonly OutputRecord[];
 }
+
+/** Bytes of a key's state in the changelog, and back. */
+export interface StateCodec<S> {
+  encode(state: S): Buffer;
+  decode(bytes: Buffer): S;
+}
+
+/** The state codec of a topology without one: JSON text. */
+export const JSON_STATE_CODEC: StateCodec<unknown> = {
+  encode: (state) => Buffer.from(JSON.stringify(state)),
+  decode: (bytes) => JSON.parse(bytes.toString('utf8')),
+};
 
 export interface InternalTopic {
   readonly topic: string;

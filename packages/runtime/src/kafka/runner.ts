@@ -41,7 +41,15 @@ import {
 import type { HealthSource } from '../http.ts';
 import type { Logger } from '../logger.ts';
 import type { PipelineMetrics } from '../metrics.ts';
-import { customerIdOf, eventTimeOf, type InputRecord, type OutputRecord, type Topology } from '../topology.ts';
+import {
+  customerIdOf,
+  eventTimeOf,
+  type InputRecord,
+  JSON_STATE_CODEC,
+  type OutputRecord,
+  type StateCodec,
+  type Topology,
+} from '../topology.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { classify, deadLetterOf, isProgrammerError } from './dead-letter.ts';
 import { coPartitioningProblem, ensureTopics, partitionCounts, topicsOf } from './topics.ts';
@@ -265,6 +273,7 @@ export class KafkaRunner<S> implements HealthSource {
     onFatal?: (error: unknown) => void;
   };
   readonly #tasks = new Map<number, PartitionTask<S>>();
+  readonly #codec: StateCodec<S>;
   /**
    * Merge order of records with the same event time: the topic catalogue's order (the
    * order `churnctl generate` writes ties in), then internal topics.
@@ -297,6 +306,7 @@ export class KafkaRunner<S> implements HealthSource {
       sessionTimeoutMs: 30_000,
       ...options,
     };
+    this.#codec = options.topology.stateCodec ?? (JSON_STATE_CODEC as StateCodec<S>);
     const version = options.topology.stateVersion ?? 1;
     this.name = options.topology.name;
     this.groupId = version === 1 ? this.name : `${this.name}-v${version}`;
@@ -731,7 +741,7 @@ export class KafkaRunner<S> implements HealthSource {
                   continue;
                 }
                 if (message.value === null) task.store.delete(key);
-                else task.store.set(key, JSON.parse(message.value.toString('utf8')) as S);
+                else task.store.set(key, this.#codec.decode(message.value));
                 restored++;
               }
             }
@@ -1210,7 +1220,7 @@ export class KafkaRunner<S> implements HealthSource {
     for (const [key, state] of work.pending) {
       work.push(this.changelog, {
         key,
-        value: state === undefined ? null : Buffer.from(JSON.stringify(state)),
+        value: state === undefined ? null : this.#codec.encode(state),
         partition: task.partition,
       });
     }
