@@ -9,7 +9,7 @@
  * Between repetitions the services' consumer groups, changelogs, outputs and internal
  * topics are deleted; the input topics stay.
  */
-import { allTopologies } from '@churn/cli';
+import { type Shape, servicesOf } from '@churn/cli';
 import { type RunningService, startService } from '@churn/runtime';
 import type { Admin } from 'kafkajs';
 import {
@@ -29,6 +29,8 @@ import {
 
 export interface PipelineArgs {
   guarantee: 'exactly_once' | 'at_least_once';
+  /** The deployment shape: the engine (the default) or one service per processor. */
+  shape?: Shape;
   mergeIdleMs: number;
   warmups: number;
   reps: number;
@@ -44,11 +46,11 @@ export async function resetPipeline(admin: Admin): Promise<void> {
   await deleteTopics(admin, (t) => !inputs.has(t) && !t.endsWith('.dlq') && !t.startsWith('bench.'));
 }
 
-/** Starts every service of the pipeline at once, each as its own service in this process. */
-export function startPipeline(env: Record<string, string>): Array<Promise<RunningService>> {
+/** Starts every service of the pipeline's deployment shape at once, each as its own service in this process. */
+export function startPipeline(env: Record<string, string>, shape: Shape = 'engine'): Array<Promise<RunningService>> {
   const config = serviceConfig(env);
-  return allTopologies(policy()).map((topology) =>
-    startService({ name: topology.name, topologies: [topology], config, handleSignals: false }),
+  return servicesOf(policy(), shape).map(({ service, topologies }) =>
+    startService({ name: service, topologies, config, handleSignals: false }),
   );
 }
 
@@ -93,7 +95,7 @@ async function once(admin: Admin, args: PipelineArgs, inputEvents: number): Prom
   await resetPipeline(admin);
   const env = { PROCESSING_GUARANTEE: args.guarantee, MERGE_IDLE_MS: String(args.mergeIdleMs) };
   const started = performance.now();
-  const starting = startPipeline(env);
+  const starting = startPipeline(env, args.shape);
   const services: RunningService[] = [];
   let failed: unknown = null;
   for (const s of starting)
@@ -116,7 +118,8 @@ async function once(admin: Admin, args: PipelineArgs, inputEvents: number): Prom
         firstReady = now;
         cpuAtReady = process.cpuUsage();
       }
-      if (services.length === starting.length && ready === services.length && !lastReady) lastReady = now;
+      const runners = services.flatMap((s) => s.runners).length;
+      if (services.length === starting.length && ready === runners && !lastReady) lastReady = now;
       if (lastReady && (await pipelineDone(admin, services))) break;
       if (Date.now() > deadline) {
         const behind = services
@@ -159,7 +162,7 @@ export async function run(args: PipelineArgs) {
       const r = await once(admin, args, inputEvents);
       const warm = i < args.warmups;
       progress(
-        `pipeline ${args.guarantee} ${warm ? 'warm-up' : `rep ${i - args.warmups + 1}/${args.reps}`}: ${inputEvents} events in ${r.seconds.toFixed(2)} s = ${Math.round(r.eventsPerSecond)} events/s, ${Math.round(inputEvents / r.cpuSeconds)} per CPU second (start-up ${r.startupSeconds.toFixed(1)} s, ready spread ${r.readySpreadSeconds.toFixed(1)} s, ${r.outputs} outputs, ${r.deadLetters} dead letters)`,
+        `pipeline ${args.shape ?? 'engine'} ${args.guarantee} ${warm ? 'warm-up' : `rep ${i - args.warmups + 1}/${args.reps}`}: ${inputEvents} events in ${r.seconds.toFixed(2)} s = ${Math.round(r.eventsPerSecond)} events/s, ${Math.round(inputEvents / r.cpuSeconds)} per CPU second (start-up ${r.startupSeconds.toFixed(1)} s, ready spread ${r.readySpreadSeconds.toFixed(1)} s, ${r.outputs} outputs, ${r.deadLetters} dead letters)`,
       );
       if (!warm) {
         reps.push(r);
@@ -169,8 +172,9 @@ export async function run(args: PipelineArgs) {
     await resetPipeline(admin);
     return {
       guarantee: args.guarantee,
+      shape: args.shape ?? 'engine',
       mergeIdleMs: args.mergeIdleMs,
-      services: allTopologies(policy()).map((t) => t.name),
+      services: servicesOf(policy(), args.shape).map((s) => s.service),
       inputEvents,
       eventsPerSecond: summarize(reps.map((r) => r.eventsPerSecond)),
       /** Input events per CPU second of this process: less sensitive to a shared machine than wall time. */

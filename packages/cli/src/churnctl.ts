@@ -16,6 +16,7 @@ import { produceFile, tailTopic } from './kafka-io.ts';
 import { formatLine } from './offline.ts';
 import { replayToFiles } from './replay.ts';
 import { SIMULATE_USAGE, simulateCommand } from './simulate.ts';
+import { SHAPES, type Shape } from './topologies.ts';
 
 const HELP = `churnctl: tools for the churn pipeline
 
@@ -26,11 +27,13 @@ Usage:
       The same options always give the same file.
 
   churnctl replay --in FILE --out FILE [--policy FILE] [--until ISO-TIME] [--dlq FILE]
+                 [--shape engine|services]
       Runs the whole pipeline in-process over FILE in file order and writes every
       output event (values, decisions, tasks, alerts) in the offline form. The clock
       follows event time; --until advances it at the end so due follow-ups fire.
       Bad lines are reported with their line number and written to the dead-letter
-      file (default: the --out path with .dlq.jsonl); the run continues.
+      file (default: the --out path with .dlq.jsonl); the run continues. --shape
+      runs the engine (default) or one topology per service; the outputs are the same.
 
   churnctl backtest --in FILE --policy A.json --policy B.json [--html FILE] [--json FILE]
       Replays FILE once under each policy and compares them: the decisions that
@@ -120,6 +123,7 @@ async function main(argv: string[]): Promise<number> {
       in: { type: 'string' },
       policy: { type: 'string' },
       until: { type: 'string' },
+      shape: { type: 'string' },
       dlq: { type: 'string' },
       topic: { type: 'string' },
       max: { type: 'string' },
@@ -166,8 +170,11 @@ async function main(argv: string[]): Promise<number> {
       const dlqPath = values.dlq ?? outPath.replace(/(\.jsonl?)?$/, '.dlq.jsonl');
       const policy = loadPolicy(readJsonFile(values.policy ?? DEFAULT_POLICY_FILE));
       const started = Date.now();
+      const shape = values.shape ?? 'engine';
+      if (!SHAPES.includes(shape as Shape)) throw new UsageError(`--shape must be one of ${SHAPES.join(', ')}`);
       const result = await replayToFiles(inPath, outPath, dlqPath, {
         policy,
+        shape: shape as Shape,
         until: values.until ? time(values.until, '--until') : undefined,
         onProgress: (lines, outputs) => process.stderr.write(`replay: ${lines} lines read, ${outputs} outputs\n`),
       });

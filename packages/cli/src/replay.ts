@@ -12,13 +12,15 @@ import { topicCatalogue } from '@churn/contracts';
 import type { Policy } from '@churn/domain';
 import { InProcessRunner, type OutputRecord } from '@churn/runtime';
 import { formatLine, parseLine, readLines } from './offline.ts';
-import { allTopologies } from './topologies.ts';
+import { allTopologies, type Shape } from './topologies.ts';
 
 const DAY = 86_400_000;
 const contractTopics = new Set<string>(topicCatalogue.map((t) => t.topic));
 
 export interface ReplayOptions {
   policy: Policy;
+  /** The deployment shape to run; both give the same outputs. @default 'engine' */
+  shape?: Shape;
   /** Advance the clock to this time at the end (epoch ms). */
   until?: number | undefined;
   /**
@@ -58,7 +60,7 @@ export async function replay(
   onOutput: (record: OutputRecord) => Promise<void> | void,
   onDead: (line: string, dead: DeadLine) => Promise<void> | void,
 ): Promise<ReplayResult> {
-  const runner = new InProcessRunner(allTopologies(options.policy));
+  const runner = new InProcessRunner(allTopologies(options.policy, options.shape));
   const result: ReplayResult = { lines: 0, events: 0, outputs: 0, deadLetters: [], byTopic: {} };
   let clock = Number.NEGATIVE_INFINITY;
   const emit = async (records: OutputRecord[]) => {

@@ -23,7 +23,7 @@ export const LEARNING_SERVICE = 'churn-learning';
 
 export type DecisionsState = WithValue<CancellationState>;
 
-const LEARNING_TOPICS = [
+export const LEARNING_TOPICS = [
   { topic: LEARNING_EVENTS_TOPIC, record: 'LearningEvent' as const, partitions: 1 },
   { topic: LEARNING_SNAPSHOTS_TOPIC, record: 'LearningSnapshot' as const, partitions: 'co-partitioned' as const },
 ];

@@ -27,7 +27,7 @@ export interface Signals {
 export type SignalsState = WithValue<Signals>;
 
 /** Survey routing and invoice signals side by side, joined with the same customer value. */
-const routeSignal: JoiningProcessor<SurveyResult | InvoiceEvent, Signals> = (
+export const routeSignal: JoiningProcessor<SurveyResult | InvoiceEvent, Signals> = (
   event,
   state,
   ctx,

@@ -1,6 +1,6 @@
 import type { CancellationRequested, ChurnDecision } from '@churn/contracts';
 import { detectStructuralIssues, type Policy, type StructuralIssueState, structuralMark } from '@churn/domain';
-import type { Topology } from '@churn/runtime';
+import type { OutputRecord, Topology } from '@churn/runtime';
 
 export const SERVICE = 'churn-structural';
 const ROUTE = 'churn-structural-route';
@@ -19,38 +19,53 @@ export function structuralRouteTopology(policy: Policy): Topology<undefined> {
     name: ROUTE,
     inputs: ['churn.decisions.v1'],
     outputs: [BY_REASON_TOPIC],
-    internalTopics: [{ topic: BY_REASON_TOPIC, record: 'CancellationRequested', partitions: 1 }],
+    internalTopics: [BY_REASON_INTERNAL_TOPIC],
     process: (record) => {
-      const decision = record.value as ChurnDecision;
-      const reason = decision.reason ?? null;
-      const structural = reason !== null && policy.tables.structuralReasons.has(reason);
-      if (!structural) return { state: undefined, emit: [] };
-      const cancellation: CancellationRequested = {
-        eventId: decision.causationId,
-        occurredAt: decision.occurredAt,
-        cancellationId: decision.cancellationId,
-        customerId: decision.customerId,
-        subscriptionId: null,
-        effectiveAt: null,
-        channel: 'OTHER',
-        reason,
-        reasonText: null,
-      };
-      return {
-        state: undefined,
-        emit: [{ topic: BY_REASON_TOPIC, key: reason, value: cancellation }],
-      };
+      const routed = structuralCancellationOf(record.value as ChurnDecision, policy);
+      return { state: undefined, emit: routed === null ? [] : [routed] };
     },
     // At each midnight a partition passes, a watermark per structural reason: the
     // single-partition count below then takes cancellations from every partition in
     // event-time order, however they interleave on the way.
-    onClock: (partition, partitions, at) =>
-      [...policy.tables.structuralReasons].map((reason) => ({
-        topic: BY_REASON_TOPIC,
-        key: reason,
-        value: structuralMark(reason, partition, partitions, at),
-      })),
+    onClock: (partition, partitions, at) => structuralMarks(policy, partition, partitions, at),
   };
+}
+
+/** The by-reason topic: one partition, so that one instance counts each reason. */
+export const BY_REASON_INTERNAL_TOPIC = {
+  topic: BY_REASON_TOPIC,
+  record: 'CancellationRequested',
+  partitions: 1,
+} as const;
+
+/**
+ * The cancellation a decision decided, keyed by its reason, when that reason can be
+ * structural (without its free text); null for any other reason.
+ */
+export function structuralCancellationOf(decision: ChurnDecision, policy: Policy): OutputRecord | null {
+  const reason = decision.reason ?? null;
+  if (reason === null || !policy.tables.structuralReasons.has(reason)) return null;
+  const cancellation: CancellationRequested = {
+    eventId: decision.causationId,
+    occurredAt: decision.occurredAt,
+    cancellationId: decision.cancellationId,
+    customerId: decision.customerId,
+    subscriptionId: null,
+    effectiveAt: null,
+    channel: 'OTHER',
+    reason,
+    reasonText: null,
+  };
+  return { topic: BY_REASON_TOPIC, key: reason, value: cancellation };
+}
+
+/** A partition's watermark per structural reason at the midnight `at` (see `structuralRouteTopology`). */
+export function structuralMarks(policy: Policy, partition: number, partitions: number, at: number): OutputRecord[] {
+  return [...policy.tables.structuralReasons].map((reason) => ({
+    topic: BY_REASON_TOPIC,
+    key: reason,
+    value: structuralMark(reason, partition, partitions, at),
+  }));
 }
 
 /**
@@ -67,7 +82,7 @@ export function structuralIssuesTopology(policy: Policy): Topology<StructuralIss
     stateVersion: 3,
     inputs: [BY_REASON_TOPIC],
     outputs: ['churn.alerts.v1'],
-    internalTopics: [{ topic: BY_REASON_TOPIC, record: 'CancellationRequested', partitions: 1 }],
+    internalTopics: [BY_REASON_INTERNAL_TOPIC],
     process: (record, state, now) =>
       detectStructuralIssues(record.value as CancellationRequested, state, { now, policy }),
   };
