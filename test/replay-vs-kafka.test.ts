@@ -1,16 +1,16 @@
-import { allTopologies, generatePopulation } from '@churn/cli';
+import { generatePopulation, SHAPES, servicesOf } from '@churn/cli';
 import type { ChurnDecision } from '@churn/contracts';
 import type { RunningService } from '@churn/runtime';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Collector, connectWithTopics, emptyBroker, testSerde } from './support/kafka.ts';
 import { eventually, ready, replayOutputs, startTestService, testPolicy, writeEvents } from './support/pipeline.ts';
 
 const DAY = 86_400_000;
 /** Whether every service has processed its inputs; says where the first that has not stands. */
 function caughtUp(services: RunningService[]): boolean {
-  const behind = services.find((s) => s.runners[0]?.isCaughtUp() !== true);
+  const behind = services.flatMap((s) => s.runners).find((r) => !r.isCaughtUp());
   if (behind)
-    lastBehind = `${behind.runners[0]?.name}: ${JSON.stringify(behind.runners[0]?.positions().filter((p) => p.fetched !== p.high || p.buffered > 0))}`;
+    lastBehind = `${behind.name}: ${JSON.stringify(behind.positions().filter((p) => p.fetched !== p.high || p.buffered > 0))}`;
   return behind === undefined;
 }
 let lastBehind = '';
@@ -24,18 +24,19 @@ const COMPARED = [
 
 describe('replay and Kafka give the same outputs', () => {
   const stops: Array<() => Promise<void>> = [];
-  afterAll(async () => {
+  // Each shape's services stop before the next shape empties the broker.
+  afterEach(async () => {
     if (lastBehind) console.log(`last service behind: ${lastBehind}`);
-    for (const stop of stops.reverse()) await stop();
+    for (const stop of stops.splice(0).reverse()) await stop();
   });
 
-  it('for a generated population of 60 customers over 14 months, learning on', { timeout: 300_000 }, async () => {
+  it.each(SHAPES)('for 60 customers over 14 months, learning on, in the %s shape', { timeout: 300_000 }, async (shape) => {
     const policy = testPolicy();
     expect(policy.learning.enabled).toBe(true);
-    // Every topology, each as its own service. The cluster starts empty: the learning
+    // Every service of the shape, as deployed. The cluster starts empty: the learning
     // snapshot and the structural count span customers, and would otherwise count what
-    // earlier tests left on the broker.
-    const topologies = allTopologies(policy);
+    // earlier tests (and the other shape) left on the broker.
+    const deployables = servicesOf(policy, shape);
     const { kafka, producer } = await connectWithTopics();
     stops.push(() => producer.disconnect());
     await emptyBroker();
@@ -75,7 +76,7 @@ describe('replay and Kafka give the same outputs', () => {
     const collector = await new Collector(kafka).start([...COMPARED]);
     stops.push(() => collector.stop());
     const services = await Promise.all(
-      topologies.map((t) => startTestService(t.name, [t], { MERGE_IDLE_MS: '30000' })),
+      deployables.map((d) => startTestService(d.service, d.topologies, { MERGE_IDLE_MS: '30000' })),
     );
     stops.push(async () => {
       for (const s of services) await s.stop();
@@ -83,7 +84,7 @@ describe('replay and Kafka give the same outputs', () => {
     for (const s of services) await ready(s);
     await eventually('the services to catch up with the file', () => caughtUp(services), 180_000);
     // The replay's clock ends at the file's last midnight; take every partition there.
-    for (const s of services) await s.runners[0]?.advanceClock(lastMidnight);
+    for (const runner of services.flatMap((s) => s.runners)) await runner.advanceClock(lastMidnight);
     await collector.waitFor(
       `${expected.length} outputs`,
       () => COMPARED.reduce((n, t) => n + collector.of(t).length, 0) >= expected.length,
