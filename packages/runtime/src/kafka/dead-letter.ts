@@ -1,5 +1,6 @@
 import { ChurnError, ContractViolation, deadLetterTopicOf } from '@churn/contracts';
 import type { IHeaders, Message } from 'kafkajs';
+import type { Logger } from '../logger.ts';
 
 /** Why a record went to its dead-letter topic. */
 export type DeadLetterKind = 'decode' | 'validation' | 'processing';
@@ -78,4 +79,46 @@ export function deadLetterOf(
       },
     },
   };
+}
+
+/** Where a transaction takes dead letters: beside its outputs, counted once it commits. */
+export interface DeadLetterSink {
+  push(topic: string, message: Message): void;
+  readonly deadLetters: Array<{ topic: string; code: string }>;
+}
+
+/**
+ * Sends bad records to their dead-letter topic, within the transaction that consumes
+ * them: the original bytes, and why in headers. One warning per record.
+ */
+export class DeadLetters {
+  readonly #service: string;
+  readonly #now: () => number;
+  readonly #log: Logger;
+
+  constructor(service: string, now: () => number, log: Logger) {
+    this.#service = service;
+    this.#now = now;
+    this.#log = log;
+  }
+
+  send(into: DeadLetterSink, source: DeadLetterSource, error: unknown, attempts: number): void {
+    const dead = deadLetterOf(source, error, this.#service, attempts, new Date(this.#now()));
+    into.push(dead.topic, dead.message);
+    const { kind, code } = classify(error);
+    // Counted once the transaction commits, so a retried chunk counts once.
+    into.deadLetters.push({ topic: source.topic, code });
+    this.#log.warn(
+      {
+        topic: source.topic,
+        partition: source.partition,
+        offset: source.offset,
+        kind,
+        code,
+        attempts,
+        error: (error as Error).message,
+      },
+      'record sent to the dead-letter topic',
+    );
+  }
 }

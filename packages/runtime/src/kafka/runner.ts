@@ -25,19 +25,7 @@
  */
 import { ChurnError, topicCatalogue } from '@churn/contracts';
 import type { ContractSerde } from '@churn/serde';
-import {
-  type Admin,
-  type Batch,
-  type Consumer,
-  type IHeaders,
-  type Kafka,
-  type KafkaMessage,
-  type Message,
-  Partitioners,
-  type Producer,
-  type ProducerConfig,
-  type TopicMessages,
-} from 'kafkajs';
+import type { Admin, Batch, Consumer, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { HealthSource } from '../http.ts';
 import type { Logger } from '../logger.ts';
 import type { PipelineMetrics } from '../metrics.ts';
@@ -46,13 +34,38 @@ import {
   eventTimeOf,
   type InputRecord,
   JSON_STATE_CODEC,
-  type OutputRecord,
   type StateCodec,
   type Topology,
 } from '../topology.ts';
 import { coPartitionedAssigner } from './assigner.ts';
-import { classify, deadLetterOf, isProgrammerError } from './dead-letter.ts';
+import { ClockStep } from './clock-step.ts';
+import {
+  AtLeastOnceCommitter,
+  type Committer,
+  ExactlyOnceCommitter,
+  offsetsAfter,
+  PRODUCER_BASE,
+  type TopicOffsets,
+} from './committer.ts';
+import { DeadLetters } from './dead-letter.ts';
+import { DueIndex, dueTimeOf, midnightOf } from './due-index.ts';
+import {
+  backoff,
+  isFenced,
+  isRetriable,
+  isTooLarge,
+  isTransient,
+  ProcessingFailed,
+  sleep,
+  TransactionOutcomeUnknown,
+} from './errors.ts';
+import { mergeRanks, nextRecords, sharedTimeOf } from './event-time-merge.ts';
 import { coPartitioningProblem, ensureTopics, partitionCounts, topicsOf } from './topics.ts';
+import { outputMessage, Transaction } from './transaction.ts';
+
+export { sendRounds } from './committer.ts';
+export { DueIndex } from './due-index.ts';
+export { isRetriable, isTransient } from './errors.ts';
 
 export type ProcessingGuarantee = 'exactly_once' | 'at_least_once';
 
@@ -79,7 +92,12 @@ export interface KafkaRunnerOptions<S> {
   maxAttempts?: number;
   /** Wall-clock interval of the topology's clock step; 0 turns it off. @default 60000 */
   tickIntervalMs?: number;
-  /** Time source for ticks and latency metrics. @default Date.now */
+  /**
+   * The runner's one source of what time it is: where the wall-clock interval moves
+   * caught-up partitions' clocks to, dead-letter times and decision latency. (Waits
+   * measured by timers, the merge's mergeIdleMs and the commit interval, run on the
+   * process's monotonic time as the timers do.) @default Date.now
+   */
   clock?: () => number;
   /**
    * How long the merge waits for a topic whose next records are not fetched yet before
@@ -106,40 +124,8 @@ export interface KafkaRunnerOptions<S> {
   onFatal?: (error: unknown) => void;
 }
 
-/**
- * A transaction failed and could not be aborted either (the broker went away during
- * commit or abort): whether it committed is unknown, and the producer cannot begin
- * another. Only a new producer with the same transactional id, fencing this one, and
- * state read back from the committed offsets and changelog can go on.
- */
-class TransactionOutcomeUnknown extends Error {
-  constructor(cause: unknown) {
-    super('a transaction failed and could not be aborted; its outcome is unknown', { cause });
-    this.name = 'TransactionOutcomeUnknown';
-  }
-}
-
-/** The topology's processor failed on a record, for good: the record goes to its dead-letter topic. */
-class ProcessingFailed extends Error {
-  constructor(cause: unknown) {
-    super('processing failed', { cause });
-    this.name = 'ProcessingFailed';
-  }
-}
-
-/**
- * Whether an error from a processor says that the same call may succeed later (a
- * ChurnError marked retriable, or an error with `retriable: true`). Nothing else is
- * tried again: domain errors and programmer errors fail the same way every time.
- */
-export function isRetriable(error: unknown): boolean {
-  if (error instanceof ChurnError) return error.retriable;
-  if (isProgrammerError(error)) return false;
-  return (error as { retriable?: unknown } | null)?.retriable === true;
-}
-
 /** A fetched input record waiting for its turn in the event-time merge. */
-interface Pending {
+interface BufferedRecord {
   readonly topic: string;
   readonly offset: bigint;
   readonly message: KafkaMessage;
@@ -147,11 +133,13 @@ interface Pending {
   readonly error: unknown;
   /** Event time; -Infinity for records that cannot be decoded (they go to the dead-letter topic at once). */
   readonly time: number;
+  /** Bytes of key and value. */
+  readonly bytes: number;
 }
 
 interface PartitionTask<S> {
   readonly partition: number;
-  readonly store: Map<string, S>;
+  readonly states: Map<string, S>;
   /** When each key's clock step is next due (the topology's dueAt), for the ticks. */
   readonly due: DueIndex;
   /** Next offset to process per input topic, from the committed offsets read after the fence. */
@@ -160,7 +148,7 @@ interface PartitionTask<S> {
   readonly fetchedNext: Map<string, bigint>;
   /** Latest high watermark seen per input topic. */
   readonly highWater: Map<string, bigint>;
-  readonly buffers: Map<string, Pending[]>;
+  readonly buffers: Map<string, BufferedRecord[]>;
   readonly paused: Set<string>;
   /** The last midnight the clock step ran at (stream time), or null before the first record. */
   clock: number | null;
@@ -168,12 +156,12 @@ interface PartitionTask<S> {
   shared: unknown;
   draining: boolean;
   rerun: boolean;
-  idleSince: number | null;
-  wake: NodeJS.Timeout | null;
+  waitingSince: number | null;
+  waitTimer: NodeJS.Timeout | null;
   /** The transaction being filled (processed, not committed), if any. */
-  open: Work<S> | null;
+  open: Transaction<S> | null;
   /** Commits the open transaction when it is old enough. */
-  flush: NodeJS.Timeout | null;
+  commitTimer: NodeJS.Timeout | null;
   producer: Producer | null;
   activation: Promise<void>;
   active: boolean;
@@ -192,7 +180,6 @@ const CHANGELOG_SUFFIX = '-state-changelog';
 const CLOCK_KEY = '\u0000churn.clock';
 /** Changelog key of a partition's latest record of the topology's shared topic. */
 const SHARED_KEY = '\u0000churn.shared';
-const DAY_MS = 86_400_000;
 /** Records buffered per topic-partition before its fetching pauses. */
 const MAX_BUFFERED = 10_000;
 /**
@@ -204,64 +191,6 @@ const MAX_BUFFERED = 10_000;
 const MAX_CHUNK = 5_000;
 /** Input bytes per transaction at most (one record always goes). */
 const MAX_CHUNK_BYTES = 1024 * 1024;
-/**
- * Bytes of one topic's records per produce request at most: a partition's records in a
- * request form one batch, which must stay under the broker's message.max.bytes (1 MiB by
- * default). A transaction with more sends them in several requests.
- */
-const MAX_SEND_BYTES = 512 * 1024;
-
-/**
- * Producer settings shared by both guarantees: Java-compatible murmur2 partitioning (so
- * keys land where Kafka Streams or Java producers would put them) and unbounded retries,
- * which idempotence needs to keep its ordering guarantee.
- */
-const PRODUCER_BASE: ProducerConfig = {
-  createPartitioner: Partitioners.DefaultPartitioner,
-  idempotent: true,
-  maxInFlightRequests: 1,
-  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 10, maxRetryTime: 5_000 },
-};
-const RETRY_BASE_MS = 200;
-const RETRY_CAP_MS = 10_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function backoff(attempt: number): number {
-  const exp = Math.min(RETRY_CAP_MS, RETRY_BASE_MS * 2 ** attempt);
-  return exp / 2 + Math.random() * (exp / 2);
-}
-
-/** Whether an error is transient: worth retrying the whole batch. */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof ChurnError) return error.retriable;
-  if (isProgrammerError(error)) return false;
-  const e = error as { retriable?: boolean; name?: string; type?: string };
-  if (e.name === 'KafkaJSNonRetriableError' && (e as { cause?: unknown }).cause)
-    return isTransient((e as { cause?: unknown }).cause);
-  return (
-    e.retriable === true ||
-    (typeof e.name === 'string' && e.name.startsWith('KafkaJS') && e.type !== 'INVALID_PRODUCER_EPOCH')
-  );
-}
-
-/** The broker refused a batch for its size. */
-function isTooLarge(error: unknown): boolean {
-  const e = error as { type?: string; cause?: unknown } | null;
-  if (!e) return false;
-  if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
-  return e.cause !== undefined && isTooLarge(e.cause);
-}
-
-function isFenced(error: unknown): boolean {
-  const e = error as { type?: string; name?: string; message?: string; cause?: unknown };
-  if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED' || e.name === 'KafkaJSProducerFencedError')
-    return true;
-  return e.cause !== undefined && isFenced(e.cause);
-}
-
 export class KafkaRunner<S> implements HealthSource {
   /** The service's name, in logs, metrics and dead-letter headers. */
   readonly name: string;
@@ -278,17 +207,18 @@ export class KafkaRunner<S> implements HealthSource {
    * Merge order of records with the same event time: the topic catalogue's order (the
    * order `churnctl generate` writes ties in), then internal topics.
    */
-  readonly #rank: ReadonlyMap<string, number>;
+  readonly #ranks: ReadonlyMap<string, number>;
+  readonly #clockStep: ClockStep<S>;
+  readonly #deadLetters: DeadLetters;
+  #committer: Committer;
   #consumer: Consumer | null = null;
   #admin: Admin | null = null;
   #producer: Producer | null = null;
-  #tickTimer: NodeJS.Timeout | null = null;
+  #wallClockTimer: NodeJS.Timeout | null = null;
   #assignedOnce = false;
   /** The partitions of the last assignment, and how many assignments there were. */
   #assigned = new Set<number>();
   #generation = 0;
-  /** Partitions of the input topics (co-partitioned: the same for each), read at start. */
-  #inputPartitions = 1;
   #alive = true;
   #stopping = false;
 
@@ -311,15 +241,20 @@ export class KafkaRunner<S> implements HealthSource {
     this.name = options.topology.name;
     this.groupId = version === 1 ? this.name : `${this.name}-v${version}`;
     this.changelog = `${this.groupId}${CHANGELOG_SUFFIX}`;
-    const catalogue = topicCatalogue.map((t) => t.topic as string);
-    // The shared topic goes first: its record of a midnight comes before every record at that midnight.
-    this.#rank = new Map(
-      options.topology.inputs.map((t, i) => [
-        t,
-        t === options.topology.shared?.topic ? -1 : catalogue.includes(t) ? catalogue.indexOf(t) : catalogue.length + i,
-      ]),
+    this.#ranks = mergeRanks(
+      options.topology.inputs,
+      topicCatalogue.map((t) => t.topic as string),
+      options.topology.shared?.topic,
     );
+    this.#clockStep = new ClockStep(options.topology, options.serde);
+    this.#deadLetters = new DeadLetters(this.name, this.#now, options.logger);
+    this.#committer = new ExactlyOnceCommitter(this.groupId, this.name, options.metrics);
   }
+
+  /** What time it is, from the runner's time source. */
+  readonly #now = (): number => this.#o.clock();
+  /** Monotonic milliseconds, for waits that timers end (mergeIdleMs, commitIntervalMs). */
+  readonly #elapsed = (): number => performance.now();
 
   get #log(): Logger {
     return this.#o.logger;
@@ -406,12 +341,15 @@ export class KafkaRunner<S> implements HealthSource {
     // Again with what was created (another instance may have created some at the same time).
     const counts = await partitionCounts(this.#admin, [...topology.inputs, this.changelog]);
     this.#checkCoPartitioned(counts);
-    this.#inputPartitions = counts.get(topology.inputs[0] as string) ?? partitions;
+    this.#clockStep.inputPartitions = counts.get(topology.inputs[0] as string) ?? partitions;
     await serde.registerAll([...new Set([...topology.inputs, ...topology.outputs])]);
 
     if (guarantee === 'at_least_once') {
       this.#producer = kafka.producer(PRODUCER_BASE);
       await this.#producer.connect();
+      this.#committer = new AtLeastOnceCommitter(this.#producer, this.changelog, (offsets) =>
+        (this.#consumer as Consumer).commitOffsets(offsets),
+      );
     }
     const consumer = kafka.consumer({
       groupId: this.groupId,
@@ -459,8 +397,8 @@ export class KafkaRunner<S> implements HealthSource {
     // the wall clock as much as one with tick: without it a partition whose records stop
     // coming never passes another midnight, and the stage downstream waits for it forever.
     if ((topology.tick || topology.onClock) && this.#o.tickIntervalMs > 0) {
-      this.#tickTimer = setInterval(() => void this.advanceClock(this.#o.clock(), true), this.#o.tickIntervalMs);
-      this.#tickTimer.unref();
+      this.#wallClockTimer = setInterval(() => void this.advanceClock(this.#now(), true), this.#o.tickIntervalMs);
+      this.#wallClockTimer.unref();
     }
     this.#log.info({ inputs: topology.inputs, guarantee, instanceId: this.#o.instanceId }, 'consuming');
   }
@@ -474,12 +412,12 @@ export class KafkaRunner<S> implements HealthSource {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    if (this.#tickTimer) clearInterval(this.#tickTimer);
+    if (this.#wallClockTimer) clearInterval(this.#wallClockTimer);
     // Let a transaction in flight commit or abort before leaving, and commit the open one.
     await Promise.all(
       [...this.#tasks.values()].map((t) =>
         this.#withLock(t, async () => {
-          if (t.open && t.active && !t.revoked) await this.#commitWork(t, t.open);
+          if (t.open && t.active && !t.revoked) await this.#commitOpen(t, t.open);
         }).catch((err: unknown) => this.#log.warn({ err, partition: t.partition }, 'could not commit before leaving')),
       ),
     );
@@ -501,13 +439,13 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** Whether a key's state is held by this instance (and its partition is active). */
   hasKey(key: string): boolean {
-    for (const task of this.#tasks.values()) if (task.active && task.store.has(key)) return true;
+    for (const task of this.#tasks.values()) if (task.active && task.states.has(key)) return true;
     return false;
   }
 
   /** The committed state of a key, if this instance holds it. */
   stateOf(key: string): S | undefined {
-    for (const task of this.#tasks.values()) if (task.active && task.store.has(key)) return task.store.get(key);
+    for (const task of this.#tasks.values()) if (task.active && task.states.has(key)) return task.states.get(key);
     return undefined;
   }
 
@@ -551,7 +489,7 @@ export class KafkaRunner<S> implements HealthSource {
   /** Keys held in this instance's state stores. */
   stateSize(): number {
     let n = 0;
-    for (const task of this.#tasks.values()) n += task.store.size;
+    for (const task of this.#tasks.values()) n += task.states.size;
     return n;
   }
 
@@ -576,7 +514,7 @@ export class KafkaRunner<S> implements HealthSource {
       if (this.#tasks.has(partition)) continue;
       const task: PartitionTask<S> = {
         partition,
-        store: new Map(),
+        states: new Map(),
         due: new DueIndex(),
         nextOffset: new Map(),
         fetchedNext: new Map(),
@@ -587,10 +525,10 @@ export class KafkaRunner<S> implements HealthSource {
         shared: undefined,
         draining: false,
         rerun: false,
-        idleSince: null,
-        wake: null,
+        waitingSince: null,
+        waitTimer: null,
         open: null,
-        flush: null,
+        commitTimer: null,
         producer: null,
         activation: Promise.resolve(),
         active: false,
@@ -614,8 +552,8 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   async #release(task: PartitionTask<S>): Promise<void> {
-    if (task.wake) clearTimeout(task.wake);
-    if (task.flush) clearTimeout(task.flush);
+    if (task.waitTimer) clearTimeout(task.waitTimer);
+    if (task.commitTimer) clearTimeout(task.commitTimer);
     task.open = null;
     task.buffers.clear();
     const producer = task.producer;
@@ -649,7 +587,7 @@ export class KafkaRunner<S> implements HealthSource {
         }
         await this.#readCommittedOffsets(tasks);
         await this.#restore(tasks);
-        for (const task of tasks) for (const [key, state] of task.store) this.#index(task, key, state);
+        for (const task of tasks) for (const [key, state] of task.states) this.#index(task, key, state);
         for (const task of tasks) task.active = !task.revoked;
         this.#refreshStateGauge();
         for (const task of tasks) if (task.active) void this.#withLock(task, () => this.#announceClock(task));
@@ -687,16 +625,16 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   async #restore(tasks: PartitionTask<S>[]): Promise<void> {
-    const started = this.#o.clock();
+    const started = this.#now();
     const admin = this.#admin as Admin;
     const ends = await admin.fetchTopicOffsets(this.changelog);
     const wanted = new Map<number, PartitionTask<S>>(tasks.map((t) => [t.partition, t]));
-    const pending = new Map<number, bigint>();
+    const remaining = new Map<number, bigint>();
     for (const { partition, high, low } of ends) {
-      if (wanted.has(partition) && BigInt(high) > BigInt(low)) pending.set(partition, BigInt(high) - 1n);
+      if (wanted.has(partition) && BigInt(high) > BigInt(low)) remaining.set(partition, BigInt(high) - 1n);
     }
     let restored = 0;
-    if (pending.size > 0) {
+    if (remaining.size > 0) {
       const groupId = `${this.groupId}.restore.${this.#o.instanceId}.${crypto.randomUUID()}`;
       const consumer = this.#o.kafka.consumer({
         groupId,
@@ -705,12 +643,12 @@ export class KafkaRunner<S> implements HealthSource {
         maxBytes: 50 * 1024 * 1024,
       });
       const progress = (partition: number, lastOffset: string) => {
-        const end = pending.get(partition);
-        if (end !== undefined && BigInt(lastOffset) >= end) pending.delete(partition);
+        const end = remaining.get(partition);
+        if (end !== undefined && BigInt(lastOffset) >= end) remaining.delete(partition);
       };
       const done = new Promise<void>((resolve, reject) => {
         const timer = setInterval(() => {
-          if (pending.size === 0) {
+          if (remaining.size === 0) {
             clearInterval(timer);
             resolve();
           }
@@ -740,8 +678,8 @@ export class KafkaRunner<S> implements HealthSource {
                     message.value === null ? null : (JSON.parse(message.value.toString('utf8')) as { at: number }).at;
                   continue;
                 }
-                if (message.value === null) task.store.delete(key);
-                else task.store.set(key, this.#codec.decode(message.value));
+                if (message.value === null) task.states.delete(key);
+                else task.states.set(key, this.#codec.decode(message.value));
                 restored++;
               }
             }
@@ -754,13 +692,13 @@ export class KafkaRunner<S> implements HealthSource {
         await admin.deleteGroups([groupId]).catch(() => {});
       }
     }
-    const seconds = (this.#o.clock() - started) / 1000;
+    const seconds = (this.#now() - started) / 1000;
     this.#o.metrics.stateRestoreDuration.observe({ service: this.name }, seconds);
     this.#log.info(
       {
         partitions: tasks.map((t) => t.partition),
         records: restored,
-        keys: tasks.reduce((n, t) => n + t.store.size, 0),
+        keys: tasks.reduce((n, t) => n + t.states.size, 0),
         seconds,
       },
       'state restored from the changelog',
@@ -796,7 +734,7 @@ export class KafkaRunner<S> implements HealthSource {
       for (const message of batch.messages) {
         const offset = BigInt(message.offset);
         if (offset < fetched) continue; // processed by this partition's previous owner, or already buffered
-        buffer.push(await this.#pending(task, topic, offset, message));
+        buffer.push(await this.#decodeWithRetries(task, topic, offset, message));
         fetched = offset + 1n;
       }
     } finally {
@@ -823,16 +761,22 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /** Decodes a fetched record; retries transient registry errors, keeps other errors for the dead-letter topic. */
-  async #pending(task: PartitionTask<S>, topic: string, offset: bigint, message: KafkaMessage): Promise<Pending> {
+  async #decodeWithRetries(
+    task: PartitionTask<S>,
+    topic: string,
+    offset: bigint,
+    message: KafkaMessage,
+  ): Promise<BufferedRecord> {
     let retrying = false;
+    const bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
     try {
       for (let attempt = 0; ; attempt++) {
         try {
           const input = await this.#decode(topic, message);
-          return { topic, offset, message, input, error: null, time: eventTimeOf(input.value) };
+          return { topic, offset, message, input, error: null, time: eventTimeOf(input.value), bytes };
         } catch (err) {
           if (!isTransient(err) || this.#stopping)
-            return { topic, offset, message, input: null, error: err, time: Number.NEGATIVE_INFINITY };
+            return { topic, offset, message, input: null, error: err, time: Number.NEGATIVE_INFINITY, bytes };
           if (!retrying) {
             retrying = true;
             task.decodeRetrying++;
@@ -935,52 +879,53 @@ export class KafkaRunner<S> implements HealthSource {
    */
   async #mergeChunk(task: PartitionTask<S>): Promise<boolean> {
     if (!task.active || task.revoked || this.#stopping) return false;
-    let work = task.open;
+    let txn = task.open;
     try {
-      const { picked, cursor, bytes, gatedAt } = this.#pick(task, work);
+      const { picked, cursor, bytes, gatedAt } = this.#next(task, txn);
       if (picked.length === 0 && gatedAt !== null) {
         // The next record waits for the shared record of its day, which waits for every
         // partition to pass that midnight: this one passes it now.
-        const midnight = Math.floor(gatedAt / DAY_MS) * DAY_MS;
-        const clock = work?.clock ?? task.clock;
+        const midnight = midnightOf(gatedAt);
+        const clock = txn?.clock ?? task.clock;
         if (clock === null || clock < midnight) {
-          work ??= new Work<S>(task, this.#dueOf, cursor);
-          task.open = work;
-          await this.#passMidnights(work, gatedAt, task.partition);
-          await this.#commitWork(task, work);
+          txn ??= this.#open(task, cursor);
+          task.open = txn;
+          await this.#clockStep.passMidnights(txn, gatedAt, task.partition);
+          await this.#commitOpen(task, txn);
           return true;
         }
       }
       if (picked.length === 0) {
-        if (work === null) return false;
-        const age = performance.now() - work.since;
+        if (txn === null) return false;
+        const age = this.#elapsed() - txn.openedAt;
         if (age < this.#o.commitIntervalMs) {
           this.#flushLater(task, this.#o.commitIntervalMs - age);
           return false;
         }
-        await this.#commitWork(task, work);
+        await this.#commitOpen(task, txn);
         return true;
       }
       // A transaction opens only once it has records.
-      work ??= new Work<S>(task, this.#dueOf, cursor);
-      work.bytes += bytes;
-      task.open = work;
-      await this.#processInto(task, work, picked);
+      if (txn === null) txn = this.#open(task, cursor);
+      else txn.cursor = cursor;
+      txn.bytes += bytes;
+      task.open = txn;
+      await this.#processInto(task, txn, picked);
       const limit = task.chunkLimit ?? MAX_CHUNK;
-      const urgent = work.out.size > 0;
-      if (urgent || work.records >= limit || work.bytes >= MAX_CHUNK_BYTES || this.#o.commitIntervalMs === 0) {
-        await this.#commitWork(task, work);
+      const urgent = txn.out.size > 0;
+      if (urgent || txn.records >= limit || txn.bytes >= MAX_CHUNK_BYTES || this.#o.commitIntervalMs === 0) {
+        await this.#commitOpen(task, txn);
       } else {
-        this.#flushLater(task, this.#o.commitIntervalMs - (performance.now() - work.since));
+        this.#flushLater(task, this.#o.commitIntervalMs - (this.#elapsed() - txn.openedAt));
       }
       return true;
     } catch (err) {
       // Nothing of the open transaction is kept: its records are still buffered and are
       // processed again, from the committed state.
       task.open = null;
-      if (isTooLarge(err) && work !== null && work.records > 1) {
+      if (isTooLarge(err) && txn !== null && txn.records > 1) {
         // Outputs larger than the byte bound foresaw: the same records again, in halves.
-        task.chunkLimit = Math.max(1, Math.floor(work.records / 2));
+        task.chunkLimit = Math.max(1, Math.floor(txn.records / 2));
         this.#log.warn(
           { partition: task.partition, records: task.chunkLimit },
           'transaction too large; smaller chunks',
@@ -990,112 +935,62 @@ export class KafkaRunner<S> implements HealthSource {
     }
   }
 
+  /** A new transaction of the partition, from its committed state. */
+  #open(task: PartitionTask<S>, cursor?: Map<string, number>): Transaction<S> {
+    return new Transaction<S>(task, this.#dueOf, this.#elapsed(), cursor);
+  }
+
   /** Runs the merge again in `ms`, to commit an open transaction that waits for more records. */
   #flushLater(task: PartitionTask<S>, ms: number): void {
-    if (task.flush) return;
-    task.flush = setTimeout(
+    if (task.commitTimer) return;
+    task.commitTimer = setTimeout(
       () => {
-        task.flush = null;
+        task.commitTimer = null;
         this.#drain(task);
       },
       Math.max(0, ms),
     );
-    task.flush.unref();
+    task.commitTimer.unref();
   }
 
-  /**
-   * The next records in event-time order, after those the open transaction holds, up to
-   * the transaction's bounds; none while a topic that may have earlier records is awaited.
-   */
-  #pick(
-    task: PartitionTask<S>,
-    open: Work<S> | null,
-  ): { picked: Pending[]; cursor: Map<string, number>; bytes: number; gatedAt: number | null } {
-    const inputs = this.#o.topology.inputs;
-    const shared = this.#o.topology.shared;
-    // When the partition's shared record is as of: the gate of the records that need it.
-    let sharedAt = sharedTimeOf(open !== null ? open.shared : task.shared);
-    let gatedAt: number | null = null;
-    const cursor = open?.cursor ?? new Map<string, number>();
-    const held = open?.records ?? 0;
-    const heldBytes = open?.bytes ?? 0;
-    const picked: Pending[] = [];
-    const limit = task.chunkLimit ?? MAX_CHUNK;
-    let bytes = 0;
-    while (held + picked.length < limit && heldBytes + bytes < MAX_CHUNK_BYTES) {
-      let best: Pending | undefined;
-      let bestRank = 0;
-      let waiting = false;
-      for (const topic of inputs) {
-        const rank = this.#rank.get(topic) ?? 0;
-        const buffer = task.buffers.get(topic) ?? [];
-        const head = buffer[cursor.get(topic) ?? 0];
-        if (head === undefined) {
-          if (!this.#caughtUp(task, topic)) waiting = true;
-          continue;
-        }
-        if (best === undefined || head.time < best.time || (head.time === best.time && rank < bestRank)) {
-          best = head;
-          bestRank = rank;
-        }
-      }
-      if (best === undefined) break;
-      if (waiting) {
-        // A topic has records not fetched yet that may come first: wait for them a while.
-        if (picked.length > 0) break;
-        // Fetched but not decodable while the registry is away: wait for it, however
-        // long, rather than take the others out of order (the batch drains on its own).
-        if (task.decodeRetrying > 0) {
-          task.idleSince = null;
-          break;
-        }
-        const now = Date.now();
-        task.idleSince ??= now;
-        if (now - task.idleSince < this.#o.mergeIdleMs) {
-          if (!task.wake) {
-            task.wake = setTimeout(
-              () => {
-                task.wake = null;
-                this.#drain(task);
-              },
-              this.#o.mergeIdleMs - (now - task.idleSince),
-            );
-            task.wake.unref();
-          }
-          break;
-        }
-      } else {
-        task.idleSince = null;
-      }
-      if (shared !== undefined && best.topic !== shared.topic) {
-        const midnight = Math.floor(best.time / DAY_MS) * DAY_MS;
-        if (Number.isFinite(best.time) && shared.gates.includes(best.topic) && sharedAt < midnight) {
-          // A shared record of a later midnight is already here: the one of this record's
-          // midnight was never published for this partition (the record is older than the
-          // stage that publishes them), and will not come. The record goes on with the
-          // latest there is, as a late record does.
-          const waiting = task.buffers.get(shared.topic)?.[cursor.get(shared.topic) ?? 0];
-          if (waiting !== undefined && waiting.time > midnight) best = waiting;
-          else {
-            gatedAt = best.time;
-            break;
-          }
-        }
-      }
-      if (shared !== undefined && best.topic === shared.topic) sharedAt = Math.max(sharedAt, best.time);
-      cursor.set(best.topic, (cursor.get(best.topic) ?? 0) + 1);
-      picked.push(best);
-      bytes += (best.message.value?.length ?? 0) + (best.message.key?.length ?? 0);
+  /** The merge's next records for the partition, after those the open transaction holds; wakes the merge when it waits. */
+  #next(task: PartitionTask<S>, open: Transaction<S> | null) {
+    const now = this.#elapsed();
+    const result = nextRecords<BufferedRecord>({
+      inputs: this.#o.topology.inputs,
+      ranks: this.#ranks,
+      buffers: task.buffers,
+      cursor: open?.cursor ?? new Map<string, number>(),
+      fullyFetched: (topic) => this.#caughtUp(task, topic),
+      decodeRetrying: task.decodeRetrying > 0,
+      held: open?.records ?? 0,
+      heldBytes: open?.bytes ?? 0,
+      maxRecords: task.chunkLimit ?? MAX_CHUNK,
+      maxBytes: MAX_CHUNK_BYTES,
+      ...(this.#o.topology.shared ? { shared: this.#o.topology.shared } : {}),
+      // When the partition's shared record is as of: the gate of the records that need it.
+      sharedAt: sharedTimeOf(open !== null ? open.shared : task.shared),
+      waitingSince: task.waitingSince,
+      now,
+      mergeIdleMs: this.#o.mergeIdleMs,
+    });
+    task.waitingSince = result.waitingSince;
+    if (result.wakeInMs !== null && !task.waitTimer) {
+      task.waitTimer = setTimeout(() => {
+        task.waitTimer = null;
+        this.#drain(task);
+      }, result.wakeInMs);
+      task.waitTimer.unref();
     }
-    return { picked, cursor, bytes, gatedAt };
+    return result;
   }
 
   /** Processes picked records (and the clock steps they pass) into the open transaction. */
-  async #processInto(task: PartitionTask<S>, work: Work<S>, picked: readonly Pending[]): Promise<void> {
+  async #processInto(task: PartitionTask<S>, txn: Transaction<S>, picked: readonly BufferedRecord[]): Promise<void> {
     const { topology, serde } = this.#o;
-    work.records += picked.length;
+    txn.records += picked.length;
     for (const item of picked) {
-      work.last.set(item.topic, item.offset);
+      txn.last.set(item.topic, item.offset);
       const source = {
         topic: item.topic,
         partition: task.partition,
@@ -1105,27 +1000,27 @@ export class KafkaRunner<S> implements HealthSource {
         headers: item.message.headers as IHeaders,
       };
       if (item.input === null) {
-        this.#deadLetter(work, source, item.error, 1);
+        this.#deadLetters.send(txn, source, item.error, 1);
         continue;
       }
       const input = item.input;
       if (topology.shared?.topic === item.topic) {
         // Kept for the records after it, not processed; it moves no clock (it may be
         // taken ahead of its time, for a late record).
-        work.shared = input.value;
-        work.consumed.set(item.topic, (work.consumed.get(item.topic) ?? 0) + 1);
+        txn.shared = input.value;
+        txn.consumed.set(item.topic, (txn.consumed.get(item.topic) ?? 0) + 1);
         continue;
       }
-      if (topology.tick || topology.onClock) await this.#passMidnights(work, item.time, task.partition);
+      if (this.#clockStep.enabled) await this.#clockStep.passMidnights(txn, item.time, task.partition);
       let attempts = 0;
       try {
         const t1 = performance.now();
-        const previous = work.stateOf(input.key);
+        const previous = txn.stateOf(input.key);
         let result: ReturnType<Topology<S>['process']> | null = null;
         while (result === null) {
           attempts++;
           try {
-            result = topology.process(input, previous, item.time, work.shared);
+            result = topology.process(input, previous, item.time, txn.shared);
           } catch (err) {
             // A processor is a pure function of the record and the state: the same call
             // fails the same way (an unknown customer, a programmer error). Only an error
@@ -1136,62 +1031,52 @@ export class KafkaRunner<S> implements HealthSource {
           }
         }
         const t2 = performance.now();
-        work.processSeconds += (t2 - t1) / 1000;
+        txn.processSeconds += (t2 - t1) / 1000;
         const encoded: Array<[string, Message]> = [];
         for (const record of result.emit) {
-          const value = await serde.encode(record.topic, record.value);
-          encoded.push([
-            record.topic,
-            record.partition === undefined
-              ? { key: record.key, value }
-              : { key: record.key, value, partition: record.partition },
-          ]);
+          encoded.push([record.topic, outputMessage(record, await serde.encode(record.topic, record.value))]);
         }
-        work.encodeSeconds += (performance.now() - t2) / 1000;
-        for (const [t, m] of encoded) work.push(t, m);
+        txn.encodeSeconds += (performance.now() - t2) / 1000;
+        for (const [t, m] of encoded) txn.push(t, m);
         for (const record of result.emit) {
-          work.counted.push(record);
-          if (record.topic === 'churn.decisions.v1') work.latencies.push(item.time);
+          txn.outputs.push(record);
+          if (record.topic === 'churn.decisions.v1') txn.decisionTimes.push(item.time);
         }
-        if (result.state !== previous) work.setState(input.key, result.state);
-        work.consumed.set(item.topic, (work.consumed.get(item.topic) ?? 0) + 1);
+        if (result.state !== previous) txn.setState(input.key, result.state);
+        txn.consumed.set(item.topic, (txn.consumed.get(item.topic) ?? 0) + 1);
       } catch (err) {
         // A processing failure goes to the dead-letter topic however it failed; an error
         // while encoding the outputs that can pass (the registry away) retries the chunk.
-        if (err instanceof ProcessingFailed) this.#deadLetter(work, source, err.cause, attempts);
+        if (err instanceof ProcessingFailed) this.#deadLetters.send(txn, source, err.cause, attempts);
         else if (isTransient(err)) throw err;
-        else this.#deadLetter(work, source, err, Math.max(attempts, 1));
+        else this.#deadLetters.send(txn, source, err, Math.max(attempts, 1));
       }
     }
   }
 
   /** Commits the open transaction, then moves state, positions and buffers on. */
-  async #commitWork(task: PartitionTask<S>, work: Work<S>): Promise<void> {
+  async #commitOpen(task: PartitionTask<S>, txn: Transaction<S>): Promise<void> {
     const { metrics } = this.#o;
     const service = this.name;
-    if (task.flush) {
-      clearTimeout(task.flush);
-      task.flush = null;
+    if (task.commitTimer) {
+      clearTimeout(task.commitTimer);
+      task.commitTimer = null;
     }
-    for (const [topic, n] of work.consumed) metrics.eventsConsumed.inc({ service, topic }, n);
-    this.#stageChangelog(task, work);
-    const offsets = [...work.last].map(([topic, offset]) => ({
-      topic,
-      partitions: [{ partition: task.partition, offset: (offset + 1n).toString() }],
-    }));
+    for (const [topic, n] of txn.consumed) metrics.eventsConsumed.inc({ service, topic }, n);
+    this.#stageChangelog(task, txn);
     const commitStarted = performance.now();
-    await this.#commit(task, work, offsets);
+    await this.#commit(task, txn, offsetsAfter(task.partition, txn.last));
     task.open = null;
-    const committedAt = this.#o.clock();
+    const committedAt = this.#now();
     metrics.processingDuration.observe({ service, stage: 'commit' }, (performance.now() - commitStarted) / 1000);
-    metrics.processingDuration.observe({ service, stage: 'process' }, work.processSeconds);
-    metrics.processingDuration.observe({ service, stage: 'encode' }, work.encodeSeconds);
+    metrics.processingDuration.observe({ service, stage: 'process' }, txn.processSeconds);
+    metrics.processingDuration.observe({ service, stage: 'encode' }, txn.encodeSeconds);
 
     // Only now, with the transaction committed, do the in-memory state and positions move on.
-    this.#apply(task, work);
+    this.#applyCommitted(task, txn);
     task.chunkLimit = null;
-    for (const [topic, offset] of work.last) task.nextOffset.set(topic, offset + 1n);
-    for (const [topic, n] of work.cursor) {
+    for (const [topic, offset] of txn.last) task.nextOffset.set(topic, offset + 1n);
+    for (const [topic, n] of txn.cursor) {
       const buffer = task.buffers.get(topic) ?? [];
       buffer.splice(0, n);
       if (task.paused.has(topic) && buffer.length < MAX_BUFFERED / 2) {
@@ -1199,7 +1084,7 @@ export class KafkaRunner<S> implements HealthSource {
         this.#consumer?.resume([{ topic, partitions: [task.partition] }]);
       }
     }
-    for (const occurredAt of work.latencies)
+    for (const occurredAt of txn.decisionTimes)
       metrics.decisionLatency.observe(Math.max(0, committedAt - occurredAt) / 1000);
     for (const topic of this.#o.topology.inputs) {
       const high = task.highWater.get(topic);
@@ -1216,158 +1101,47 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /** State changes (and the clock) go to the changelog partition of the input partition. */
-  #stageChangelog(task: PartitionTask<S>, work: Work<S>): void {
-    for (const [key, state] of work.pending) {
-      work.push(this.changelog, {
+  #stageChangelog(task: PartitionTask<S>, txn: Transaction<S>): void {
+    for (const [key, state] of txn.changes) {
+      txn.push(this.changelog, {
         key,
         value: state === undefined ? null : this.#codec.encode(state),
         partition: task.partition,
       });
     }
-    if (work.shared !== task.shared) {
-      work.push(this.changelog, {
+    if (txn.shared !== task.shared) {
+      txn.push(this.changelog, {
         key: SHARED_KEY,
-        value: work.shared === undefined ? null : Buffer.from(JSON.stringify(work.shared)),
+        value: txn.shared === undefined ? null : Buffer.from(JSON.stringify(txn.shared)),
         partition: task.partition,
       });
     }
-    if (work.clock !== task.clock && work.clock !== null) {
-      work.push(this.changelog, {
+    if (txn.clock !== task.clock && txn.clock !== null) {
+      txn.push(this.changelog, {
         key: CLOCK_KEY,
-        value: Buffer.from(JSON.stringify({ at: work.clock })),
+        value: Buffer.from(JSON.stringify({ at: txn.clock })),
         partition: task.partition,
       });
     }
   }
 
-  #deadLetter(work: Work<S>, source: Parameters<typeof deadLetterOf>[0], error: unknown, attempts: number): void {
-    const dead = deadLetterOf(source, error, this.name, attempts, new Date(this.#o.clock()));
-    work.push(dead.topic, dead.message);
-    const { kind, code } = classify(error);
-    // Counted once the transaction commits (#apply), so a retried chunk counts once.
-    work.deadLetters.push({ topic: source.topic, code });
-    this.#log.warn(
-      {
-        topic: source.topic,
-        partition: source.partition,
-        offset: source.offset,
-        kind,
-        code,
-        attempts,
-        error: (error as Error).message,
-      },
-      'record sent to the dead-letter topic',
-    );
+  #commit(task: PartitionTask<S>, txn: Transaction<S>, offsets: TopicOffsets): Promise<void> {
+    return this.#committer.commit(task, txn.out, offsets);
   }
 
-  /** Runs the clock step at every midnight between the partition's clock and `time`. */
-  async #passMidnights(work: Work<S>, time: number, partition: number): Promise<void> {
-    if (!Number.isFinite(time)) return;
-    const midnight = Math.floor(time / DAY_MS) * DAY_MS;
-    if (work.clock === null) {
-      // The clock starts at the first record's midnight: the partition has passed it.
-      work.clock = midnight;
-      await this.#clockInto(work, partition, midnight);
-      return;
-    }
-    while (work.clock < midnight) {
-      work.clock += DAY_MS;
-      await this.#tickInto(work, work.clock);
-      await this.#clockInto(work, partition, work.clock);
-    }
-  }
-
-  /** The topology's once-per-partition clock outputs (watermarks) at `at`. */
-  async #clockInto(work: Work<S>, partition: number, at: number): Promise<void> {
-    const onClock = this.#o.topology.onClock;
-    if (!onClock) return;
-    await this.#emitInto(work, onClock(partition, this.#inputPartitions, at));
-  }
-
-  /** Encodes a clock step's outputs into the transaction. */
-  async #emitInto(work: Work<S>, records: readonly OutputRecord[]): Promise<void> {
-    for (const record of records) {
-      const value = await this.#o.serde.encode(record.topic, record.value);
-      work.push(
-        record.topic,
-        record.partition === undefined
-          ? { key: record.key, value }
-          : { key: record.key, value, partition: record.partition },
-      );
-      work.counted.push(record);
-    }
-  }
-
-  /** Ticks the keys due at `at` (every key with `all`: tickAll). */
-  async #tickInto(work: Work<S>, at: number, all = false): Promise<void> {
-    const tick = this.#o.topology.tick;
-    if (!tick) return;
-    for (const key of all ? work.keys() : work.dueKeys(at)) {
-      const state = work.stateOf(key);
-      if (state === undefined) continue;
-      const result = tick(key, state, at);
-      await this.#emitInto(work, result.emit);
-      if (result.state !== state) work.setState(key, result.state);
-    }
-  }
-
-  async #commit(
-    task: PartitionTask<S>,
-    work: Work<S>,
-    offsets: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>,
-  ): Promise<void> {
-    const { metrics } = this.#o;
-    const service = this.name;
-    if (this.#o.guarantee === 'exactly_once') {
-      const producer = task.producer;
-      if (!producer)
-        throw new ChurnError('CHURN_REGISTRY_UNAVAILABLE', 'partition has no producer yet', { retriable: true });
-      const txn = await producer.transaction();
-      try {
-        for (const topicMessages of sendRounds(work.out)) await txn.sendBatch({ topicMessages, acks: -1 });
-        if (offsets.length > 0) await txn.sendOffsets({ consumerGroupId: this.groupId, topics: offsets });
-        await txn.commit();
-        metrics.transactions.inc({ service, result: 'committed' });
-      } catch (err) {
-        const aborted = await txn.abort().then(
-          () => true,
-          () => false,
-        );
-        metrics.transactions.inc({ service, result: 'aborted' });
-        if (!aborted && !isFenced(err)) throw new TransactionOutcomeUnknown(err);
-        throw err;
-      }
-    } else {
-      // Outputs first, then state, then offsets: a crash in between repeats outputs
-      // (with the same event ids) but never loses one.
-      const producer = this.#producer as Producer;
-      const outputs = new Map([...work.out].filter(([topic]) => topic !== this.changelog));
-      const changelog = new Map([...work.out].filter(([topic]) => topic === this.changelog));
-      for (const topicMessages of sendRounds(outputs)) await producer.sendBatch({ topicMessages, acks: -1 });
-      for (const topicMessages of sendRounds(changelog)) await producer.sendBatch({ topicMessages, acks: -1 });
-      if (offsets.length > 0) {
-        await (this.#consumer as Consumer).commitOffsets(
-          offsets.flatMap((o) =>
-            o.partitions.map((p) => ({ topic: o.topic, partition: p.partition, offset: p.offset })),
-          ),
-        );
-      }
-    }
-  }
-
-  #apply(task: PartitionTask<S>, work: Work<S>): void {
-    for (const [key, state] of work.pending) {
-      if (state === undefined) task.store.delete(key);
-      else task.store.set(key, state);
+  #applyCommitted(task: PartitionTask<S>, txn: Transaction<S>): void {
+    for (const [key, state] of txn.changes) {
+      if (state === undefined) task.states.delete(key);
+      else task.states.set(key, state);
       this.#index(task, key, state);
     }
-    task.clock = work.clock;
-    task.shared = work.shared;
-    for (const [topic, messages] of work.out) {
+    task.clock = txn.clock;
+    task.shared = txn.shared;
+    for (const [topic, messages] of txn.out) {
       if (topic !== this.changelog) this.#o.metrics.eventsProduced.inc({ service: this.name, topic }, messages.length);
     }
-    for (const record of work.counted) this.#o.metrics.countOutput(record.topic, record.value);
-    for (const dead of work.deadLetters)
+    for (const record of txn.outputs) this.#o.metrics.countOutput(record.topic, record.value);
+    for (const dead of txn.deadLetters)
       this.#o.metrics.deadLetters.inc({ service: this.name, topic: dead.topic, reason: dead.code });
     this.#refreshStateGauge();
   }
@@ -1375,11 +1149,7 @@ export class KafkaRunner<S> implements HealthSource {
   // ---------------------------------------------------------------- clock
 
   /** When a key's clock step is next due; -Infinity (always) for a topology without dueAt. */
-  readonly #dueOf = (key: string, state: S | undefined): number => {
-    if (state === undefined) return Number.POSITIVE_INFINITY;
-    const dueAt = this.#o.topology.dueAt;
-    return dueAt ? dueAt(key, state) : Number.NEGATIVE_INFINITY;
-  };
+  readonly #dueOf = (key: string, state: S | undefined): number => dueTimeOf(this.#o.topology.dueAt, key, state);
 
   #index(task: PartitionTask<S>, key: string, state: S | undefined): void {
     if (this.#o.topology.tick) task.due.set(key, this.#dueOf(key, state));
@@ -1390,8 +1160,8 @@ export class KafkaRunner<S> implements HealthSource {
    * partition, without moving the partitions' clocks. For tests and operators.
    */
   async tickAll(at: number): Promise<number> {
-    return this.#clockStep(async (work) => {
-      await this.#tickInto(work, at, true);
+    return this.#runClockStep(async (txn) => {
+      await this.#clockStep.tickInto(txn, at, true);
     });
   }
 
@@ -1402,7 +1172,7 @@ export class KafkaRunner<S> implements HealthSource {
    * same move.
    */
   async advanceClock(at: number, onlyCaughtUp = false): Promise<number> {
-    return this.#clockStep(this.#clockTo(at, onlyCaughtUp));
+    return this.#runClockStep(this.#clockTo(at, onlyCaughtUp));
   }
 
   /** Whether a partition has processed every record of its inputs up to the high watermarks seen. */
@@ -1418,8 +1188,7 @@ export class KafkaRunner<S> implements HealthSource {
    * a partition may fall idle after another's clock moved.
    */
   #followFurthest(): void {
-    const { topology } = this.#o;
-    if ((!topology.tick && !topology.onClock) || this.#stopping) return;
+    if (!this.#clockStep.enabled || this.#stopping) return;
     let at: number | null = null;
     for (const t of this.#tasks.values())
       if (t.active && t.clock !== null && (at === null || t.clock > at)) at = t.clock;
@@ -1428,7 +1197,7 @@ export class KafkaRunner<S> implements HealthSource {
     const idle = [...this.#tasks.values()].filter(
       (t) => t.active && !t.revoked && t.open === null && (t.clock === null || t.clock < target) && this.#idle(t),
     );
-    if (idle.length > 0) void this.#clockStep(this.#clockTo(target, true), idle);
+    if (idle.length > 0) void this.#runClockStep(this.#clockTo(target, true), idle);
   }
 
   /**
@@ -1439,14 +1208,13 @@ export class KafkaRunner<S> implements HealthSource {
    * so hearing it twice changes nothing.
    */
   async #announceClock(task: PartitionTask<S>): Promise<void> {
-    const onClock = this.#o.topology.onClock;
-    if (!onClock || task.clock === null || !task.active || task.revoked || this.#stopping) return;
+    if (!this.#o.topology.onClock || task.clock === null || !task.active || task.revoked || this.#stopping) return;
     try {
-      const work = new Work<S>(task, this.#dueOf);
-      await this.#clockInto(work, task.partition, task.clock);
-      if (work.out.size === 0) return;
-      await this.#commit(task, work, []);
-      this.#apply(task, work);
+      const txn = this.#open(task);
+      await this.#clockStep.clockOutputsInto(txn, task.partition, task.clock);
+      if (txn.out.size === 0) return;
+      await this.#commit(task, txn, []);
+      this.#applyCommitted(task, txn);
     } catch (err) {
       this.#log.warn({ err, partition: task.partition }, 'could not announce the clock; the next midnight will');
     }
@@ -1454,25 +1222,17 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** The clock step that moves a partition's clock on to `at`, midnight by midnight. */
   #clockTo(at: number, onlyCaughtUp: boolean) {
-    return async (work: Work<S>, task: PartitionTask<S>): Promise<void> => {
+    return async (txn: Transaction<S>, task: PartitionTask<S>): Promise<void> => {
       if (onlyCaughtUp && !this.#idle(task)) return;
-      const midnight = Math.floor(at / DAY_MS) * DAY_MS;
-      // A partition without a record yet has nothing to wait for: its clock starts here,
-      // so that watermarks built from every partition's clock can move on.
-      if (work.clock === null) work.clock = midnight - DAY_MS;
-      while (work.clock < midnight) {
-        work.clock += DAY_MS;
-        await this.#tickInto(work, work.clock);
-        await this.#clockInto(work, task.partition, work.clock);
-      }
+      await this.#clockStep.moveTo(txn, at, task.partition);
     };
   }
 
-  async #clockStep(
-    step: (work: Work<S>, task: PartitionTask<S>) => Promise<void>,
+  async #runClockStep(
+    step: (txn: Transaction<S>, task: PartitionTask<S>) => Promise<void>,
     tasks: readonly PartitionTask<S>[] = [...this.#tasks.values()],
   ): Promise<number> {
-    if ((!this.#o.topology.tick && !this.#o.topology.onClock) || this.#stopping) return 0;
+    if (!this.#clockStep.enabled || this.#stopping) return 0;
     let emitted = 0;
     for (const task of tasks) {
       if (!task.active || task.revoked) continue;
@@ -1480,14 +1240,14 @@ export class KafkaRunner<S> implements HealthSource {
         emitted += await this.#withLock(task, async () => {
           // The clock step goes on from the committed state: records processed but not
           // committed yet are committed first.
-          if (task.open) await this.#commitWork(task, task.open);
-          const work = new Work<S>(task, this.#dueOf);
-          await step(work, task);
-          if (work.pending.size === 0 && work.out.size === 0 && work.clock === task.clock) return 0;
-          this.#stageChangelog(task, work);
-          await this.#commit(task, work, []);
-          this.#apply(task, work);
-          return work.counted.length;
+          if (task.open) await this.#commitOpen(task, task.open);
+          const txn = this.#open(task);
+          await step(txn, task);
+          if (txn.isEmpty()) return 0;
+          this.#stageChangelog(task, txn);
+          await this.#commit(task, txn, []);
+          this.#applyCommitted(task, txn);
+          return txn.outputs.length;
         });
       } catch (err) {
         if (isFenced(err)) continue;
@@ -1495,164 +1255,5 @@ export class KafkaRunner<S> implements HealthSource {
       }
     }
     return emitted;
-  }
-}
-
-/** The event time a shared record is as of; -Infinity without one. */
-function sharedTimeOf(shared: unknown): number {
-  const at = (shared as { occurredAt?: unknown } | undefined)?.occurredAt;
-  return typeof at === 'number' ? at : Number.NEGATIVE_INFINITY;
-}
-
-/** Approximate bytes of a record in a batch: key, value, headers and per-record overhead. */
-function sizeOf(message: Message): number {
-  let size = 16 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
-  if (message.headers) {
-    for (const [name, value] of Object.entries(message.headers)) size += 8 + name.length + (value?.length ?? 0);
-  }
-  return size;
-}
-
-/**
- * Splits a transaction's records into produce requests that each hold at most
- * MAX_SEND_BYTES of a topic (one record always goes), in order: a topic's records keep
- * their order across the requests, which are sent one after the other.
- */
-export function sendRounds(out: ReadonlyMap<string, Message[]>): TopicMessages[][] {
-  const rounds: TopicMessages[][] = [];
-  const add = (round: number, part: TopicMessages) => {
-    const list = rounds[round];
-    if (list) list.push(part);
-    else rounds[round] = [part];
-  };
-  for (const [topic, messages] of out) {
-    let round = 0;
-    let start = 0;
-    let bytes = 0;
-    for (let i = 0; i < messages.length; i++) {
-      const size = sizeOf(messages[i] as Message);
-      if (i > start && bytes + size > MAX_SEND_BYTES) {
-        add(round++, { topic, messages: messages.slice(start, i) });
-        start = i;
-        bytes = 0;
-      }
-      bytes += size;
-    }
-    if (messages.length > start) add(round, { topic, messages: messages.slice(start) });
-  }
-  return rounds;
-}
-
-/**
- * Keys by the midnight from which their clock step is due, so that a clock step visits
- * the keys due rather than every key of the partition.
- */
-export class DueIndex {
-  /** Keys by bucket: the first midnight at or after their due time (-Infinity: always due). */
-  readonly #buckets = new Map<number, Set<string>>();
-  readonly #bucketOf = new Map<string, number>();
-
-  set(key: string, due: number): void {
-    const bucket =
-      due === Number.NEGATIVE_INFINITY || Number.isNaN(due)
-        ? Number.NEGATIVE_INFINITY
-        : Math.ceil(due / DAY_MS) * DAY_MS;
-    const old = this.#bucketOf.get(key);
-    if (old === bucket) return;
-    if (old !== undefined) {
-      const keys = this.#buckets.get(old);
-      keys?.delete(key);
-      if (keys?.size === 0) this.#buckets.delete(old);
-      this.#bucketOf.delete(key);
-    }
-    if (!Number.isFinite(bucket) && bucket > 0) return; // never due
-    this.#bucketOf.set(key, bucket);
-    const keys = this.#buckets.get(bucket);
-    if (keys) keys.add(key);
-    else this.#buckets.set(bucket, new Set([key]));
-  }
-
-  /** Adds the keys due at or before `at` to `into`, except those in `except`. */
-  collectDue(at: number, into: string[], except?: ReadonlyMap<string, unknown>): void {
-    for (const [bucket, keys] of this.#buckets) {
-      if (bucket > at) continue;
-      for (const key of keys) if (!except?.has(key)) into.push(key);
-    }
-  }
-}
-
-/** What one transaction will write: outputs per topic, state changes, the clock. */
-class Work<S> {
-  readonly out = new Map<string, Message[]>();
-  readonly deadLetters: Array<{ topic: string; code: string }> = [];
-  readonly pending = new Map<string, S | undefined>();
-  readonly counted: OutputRecord[] = [];
-  readonly latencies: number[] = [];
-  /** Per input topic: how many buffered records the transaction holds, from the head. */
-  readonly cursor: Map<string, number>;
-  /** Per input topic: the offset of the last record held. */
-  readonly last = new Map<string, bigint>();
-  /** Records processed per topic (counted once per transaction: a label lookup per record is not free). */
-  readonly consumed = new Map<string, number>();
-  records = 0;
-  bytes = 0;
-  processSeconds = 0;
-  encodeSeconds = 0;
-  /** When the transaction opened (performance.now()). */
-  readonly since = performance.now();
-  readonly #store: Map<string, S>;
-  readonly #due: DueIndex;
-  readonly #dueOf: (key: string, state: S | undefined) => number;
-  /** Due times of the keys this transaction changed. */
-  readonly #pendingDue = new DueIndex();
-  clock: number | null;
-  /** The partition's latest shared record, as this transaction leaves it. */
-  shared: unknown;
-
-  constructor(
-    task: PartitionTask<S>,
-    dueOf: (key: string, state: S | undefined) => number,
-    cursor = new Map<string, number>(),
-  ) {
-    this.cursor = cursor;
-    this.#store = task.store;
-    this.#due = task.due;
-    this.#dueOf = dueOf;
-    this.clock = task.clock;
-    this.shared = task.shared;
-  }
-
-  push(topic: string, message: Message): void {
-    const list = this.out.get(topic);
-    if (list) list.push(message);
-    else this.out.set(topic, [message]);
-  }
-
-  stateOf(key: string): S | undefined {
-    return this.pending.has(key) ? this.pending.get(key) : this.#store.get(key);
-  }
-
-  /** Every key with state: the store's, then the ones this transaction adds. */
-  keys(): string[] {
-    const keys = [...this.#store.keys()];
-    for (const key of this.pending.keys()) if (!this.#store.has(key)) keys.push(key);
-    return keys;
-  }
-
-  /**
-   * Keys whose clock step is due at `at`, in key order: the committed ones the index
-   * holds, unless this transaction changed them, and the ones this transaction changed.
-   */
-  dueKeys(at: number): string[] {
-    const keys: string[] = [];
-    this.#due.collectDue(at, keys, this.pending);
-    this.#pendingDue.collectDue(at, keys);
-    return keys.length > 1 ? keys.sort() : keys;
-  }
-
-  /** A key's new state in this transaction. */
-  setState(key: string, state: S | undefined): void {
-    this.pending.set(key, state);
-    this.#pendingDue.set(key, this.#dueOf(key, state));
   }
 }

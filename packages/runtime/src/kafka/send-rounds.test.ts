@@ -1,6 +1,6 @@
 import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { sendRounds } from './runner.ts';
+import { sendRounds } from './committer.ts';
 
 const record = (key: string, bytes: number): Message => ({ key, value: Buffer.alloc(bytes, 1) });
 
