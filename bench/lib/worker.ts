@@ -11,6 +11,7 @@ const figures = {
   latency: () => import('./latency.ts'),
   serde: () => import('./serde.ts'),
   state: () => import('./state.ts'),
+  peer: () => import('./peer.ts'),
 } as const;
 
 export type FigureName = keyof typeof figures;
