@@ -1,5 +1,5 @@
 # One image for every churn service; the command picks the service:
-#   docker run churn-pipeline node services/decisions/dist/main.js
+#   docker run churn-pipeline node services/engine/dist/main.js
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
