@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- --only a,b] [-- --profile] [-- --wipe]`: the
  * performance figures of the pipeline against a real broker and registry, side by side
- * with raw Kafka passthrough, written to bench/results/<date>-<name>.json with the
- * machine they ran on, and a summary table on stdout.
+ * with raw Kafka passthrough and a Kafka Streams peer, written to
+ * bench/results/<date>-<name>.json with the machine they ran on, and a summary table on
+ * stdout.
  *
  * - Broker and registry: KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set (the
  *   harness deletes every topic and consumer group there, so it asks for --wipe);
@@ -11,6 +12,11 @@
  *   stops them at the end.
  * - Every figure runs in its own process (bench/lib/worker.ts); warm-up, then
  *   repetitions; median, min and max.
+ * - peer: the Kafka Streams application in bench/kstreams (Java 17 and Maven; built on
+ *   first use, again only when its pom.xml or sources are newer than the jar) over the
+ *   same backlog, exactly_once_v2, one stream thread, a fresh JVM and application.id per
+ *   repetition: peerKafkaStreamsStateful (RocksDB store with changelog),
+ *   peerKafkaStreamsPassthrough and, unless --quick, peerKafkaStreamsInMemory.
  * - --quick: small sizes and few repetitions, for CI; exits non-zero only when the
  *   harness itself fails, never because of a figure.
  */
@@ -20,6 +26,7 @@ import { cpus, freemem, hostname, loadavg, platform, release, totalmem } from 'n
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchKafka, INPUT_TOPICS, machineNow, packageVersion, progress, ROOT } from './lib/common.ts';
+import { buildPeer } from './lib/peer.ts';
 import { summarizeProfile } from './lib/profile.ts';
 import { markdownTable, summaryRows } from './lib/summary.ts';
 import type { FigureName } from './lib/worker.ts';
@@ -50,7 +57,7 @@ const WARMUPS = QUICK ? 0 : 1;
 const CUSTOMERS = opts.customers ? Number(opts.customers) : QUICK ? 150 : 2_000;
 const MONTHS = 14;
 const STATE_CUSTOMERS = opts['state-customers'] ? Number(opts['state-customers']) : QUICK ? 20_000 : 1_000_000;
-const ALL = ['passthrough', 'pipeline', 'latency', 'serde', 'domain', 'state'] as const;
+const ALL = ['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state'] as const;
 type Section = (typeof ALL)[number];
 const only = new Set<Section>((opts.only?.split(',') as Section[] | undefined) ?? ALL);
 for (const s of only) if (!ALL.includes(s)) throw new Error(`--only: unknown figure ${s}; one of ${ALL.join(', ')}`);
@@ -292,7 +299,7 @@ async function main(): Promise<number> {
   };
 
   try {
-    const needsBacklog = only.has('passthrough') || only.has('pipeline');
+    const needsBacklog = only.has('passthrough') || only.has('pipeline') || only.has('peer');
     if (needsBacklog) {
       const kafka = benchKafka('churn-bench-backlog');
       const backlog = await fillBacklog(kafka, { customers: CUSTOMERS, months: MONTHS, seed: 42 });
@@ -331,6 +338,23 @@ async function main(): Promise<number> {
       await attempt('pipelineAtLeastOnce', () =>
         figure('pipeline', { guarantee: 'at_least_once', mergeIdleMs: MERGE_IDLE_MS, ...rep }),
       );
+    }
+    if (only.has('peer')) {
+      // The Kafka Streams peer on the same backlog; built once (when its sources changed)
+      // before its first figure. Without Java or Maven every peer figure fails with why.
+      let built: Promise<void> | null = null;
+      const peers = [
+        ['peerKafkaStreamsStateful', 'stateful'],
+        ['peerKafkaStreamsPassthrough', 'passthrough'],
+        ...(QUICK ? [] : [['peerKafkaStreamsInMemory', 'inmemory']]),
+      ] as const;
+      for (const [key, topology] of peers) {
+        await attempt(key, async () => {
+          built ??= buildPeer();
+          await built;
+          return figure('peer', { topology, ...rep });
+        });
+      }
     }
     // At half of the measured peak (the issue's figure), per guarantee; then, unless
     // --quick, at a low rate (a tenth of a partition's worth of work per transaction),

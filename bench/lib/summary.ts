@@ -1,16 +1,20 @@
 /**
  * The summary table of a benchmark run: every figure's median (min - max), its ratio to
  * its reference (raw kafkajs passthrough for throughput, JSON for serde, the at-least-once
- * pipeline for exactly-once, the target otherwise) and whether its target is met.
+ * pipeline for exactly-once, the Kafka Streams peer for the pipeline, the target
+ * otherwise) and whether its target is met. A ratio whose one side did not run shows as
+ * a row without figures that says which.
  */
 import type { Summary } from './common.ts';
 
 export interface Row {
   figure: string;
   unit: string;
-  median: number;
-  min: number;
-  max: number;
+  /** null: a ratio one of whose figures did not run (`missing` says which). */
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  missing?: string;
   reference: string;
   ratio: number | null;
   target: string;
@@ -28,6 +32,13 @@ function get(results: Results, path: string): Summary | undefined {
 }
 
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+
+/** The Kafka Streams peer's figures (bench/lib/peer.ts), by results key. */
+const PEERS = [
+  ['peerKafkaStreamsStateful', 'exactly-once, stateful (RocksDB)'],
+  ['peerKafkaStreamsInMemory', 'exactly-once, stateful (in-memory store)'],
+  ['peerKafkaStreamsPassthrough', 'exactly-once, passthrough'],
+] as const;
 
 export function summaryRows(results: Results): Row[] {
   const rows: Row[] = [];
@@ -70,6 +81,7 @@ export function summaryRows(results: Results): Row[] {
     ok: (s) => raw !== undefined && s.median / raw.median >= 0.8,
   });
   add('Pipeline, at-least-once', 'pipelineAtLeastOnce.eventsPerSecond', 'events/s', vsRaw);
+  for (const [key, label] of PEERS) add(`Kafka Streams peer, ${label}`, `${key}.eventsPerSecond`, 'events/s', vsRaw);
   // The same by CPU time of the measured process: on a shared machine, wall time also
   // measures the neighbours.
   const rawCpu = get(results, 'passthroughKafkajs.eventsPerCpuSecond');
@@ -97,6 +109,8 @@ export function summaryRows(results: Results): Row[] {
     ok: (s) => rawCpu !== undefined && s.median / rawCpu.median >= 0.8,
   });
   add('Pipeline, at-least-once, per CPU second', 'pipelineAtLeastOnce.eventsPerCpuSecond', 'events/CPU s', vsRawCpu);
+  for (const [key, label] of PEERS)
+    add(`Kafka Streams peer, ${label}, per CPU second`, `${key}.eventsPerCpuSecond`, 'events/CPU s', vsRawCpu);
   if (eos && alos) {
     rows.push({
       figure: 'Exactly-once / at-least-once pipeline',
@@ -125,6 +139,43 @@ export function summaryRows(results: Results): Row[] {
       met: eosCpu.median / alosCpu.median >= 0.7,
     });
   }
+  // The pipeline against the peer a user would pick instead (same backlog, same broker).
+  const vsPeer = (suffix: string, metric: string) => {
+    const figure = `Pipeline, exactly-once / Kafka Streams peer, stateful (RocksDB)${suffix}`;
+    const reference = `Kafka Streams peer, stateful${suffix}`;
+    const pipeline = get(results, `pipelineExactlyOnce.${metric}`);
+    const peer = get(results, `peerKafkaStreamsStateful.${metric}`);
+    if (!pipeline && !peer) return;
+    if (!pipeline || !peer) {
+      const missing = !pipeline ? 'pipelineExactlyOnce' : 'peerKafkaStreamsStateful';
+      rows.push({
+        figure,
+        unit: 'ratio',
+        median: null,
+        min: null,
+        max: null,
+        missing,
+        reference,
+        ratio: null,
+        target: '',
+        met: null,
+      });
+      return;
+    }
+    rows.push({
+      figure,
+      unit: 'ratio',
+      median: round(pipeline.median / peer.median),
+      min: round(pipeline.min / peer.max),
+      max: round(pipeline.max / peer.min),
+      reference,
+      ratio: round(pipeline.median / peer.median),
+      target: '',
+      met: null,
+    });
+  };
+  vsPeer('', 'eventsPerSecond');
+  vsPeer(', per CPU second', 'eventsPerCpuSecond');
   for (const [key, label] of [
     ['latency', 'exactly-once'],
     ['latencyAtLeastOnce', 'at-least-once'],
@@ -210,6 +261,10 @@ const fmt = (n: number) => (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('
 export function markdownTable(rows: readonly Row[]): string {
   const lines = ['| figure | median (min - max) | ratio to reference | target | met |', '|---|---|---|---|---|'];
   for (const r of rows) {
+    if (r.median === null || r.min === null || r.max === null) {
+      lines.push(`| ${r.figure} | not measured (${r.missing ?? 'a figure'} did not run) | | ${r.target} | |`);
+      continue;
+    }
     lines.push(
       `| ${r.figure} | ${fmt(r.median)} ${r.unit} (${fmt(r.min)} - ${fmt(r.max)}) | ${r.ratio === null ? '' : `${r.ratio} (${r.reference})`} | ${r.target} | ${r.met === null ? '' : r.met ? 'yes' : 'no'} |`,
     );

@@ -48,7 +48,7 @@ import {
   type TopicOffsets,
 } from './committer.ts';
 import { DeadLetters } from './dead-letter.ts';
-import { DueIndex, dueTimeOf, midnightOf } from './due-index.ts';
+import { dueTimeOf, midnightOf } from './due-index.ts';
 import {
   backoff,
   isFenced,
@@ -60,6 +60,7 @@ import {
   TransactionOutcomeUnknown,
 } from './errors.ts';
 import { mergeRanks, nextRecords, sharedTimeOf } from './event-time-merge.ts';
+import { CHANGELOG_SUFFIX, restoreStores, StateStore } from './state-store.ts';
 import { coPartitioningProblem, ensureTopics, partitionCounts, topicsOf } from './topics.ts';
 import { outputMessage, Transaction } from './transaction.ts';
 
@@ -139,10 +140,7 @@ interface BufferedRecord {
 
 interface PartitionTask<S> {
   readonly partition: number;
-  readonly states: Map<string, S>;
-  /** When each key's clock step is next due (the topology's dueAt), for the ticks. */
-  readonly due: DueIndex;
-  /** Next offset to process per input topic, from the committed offsets read after the fence. */
+  readonly store: StateStore<S>;
   readonly nextOffset: Map<string, bigint>;
   /** Next offset to fetch per input topic: everything before it is processed or buffered. */
   readonly fetchedNext: Map<string, bigint>;
@@ -150,10 +148,6 @@ interface PartitionTask<S> {
   readonly highWater: Map<string, bigint>;
   readonly buffers: Map<string, BufferedRecord[]>;
   readonly paused: Set<string>;
-  /** The last midnight the clock step ran at (stream time), or null before the first record. */
-  clock: number | null;
-  /** The latest record of the topology's shared topic (committed), if any. */
-  shared: unknown;
   draining: boolean;
   rerun: boolean;
   waitingSince: number | null;
@@ -175,11 +169,6 @@ interface PartitionTask<S> {
   readonly decoding: Map<string, number>;
 }
 
-const CHANGELOG_SUFFIX = '-state-changelog';
-/** Changelog key of a partition's clock (stream time of the last clock step). */
-const CLOCK_KEY = '\u0000churn.clock';
-/** Changelog key of a partition's latest record of the topology's shared topic. */
-const SHARED_KEY = '\u0000churn.shared';
 /** Records buffered per topic-partition before its fetching pauses. */
 const MAX_BUFFERED = 10_000;
 /**
@@ -439,13 +428,14 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** Whether a key's state is held by this instance (and its partition is active). */
   hasKey(key: string): boolean {
-    for (const task of this.#tasks.values()) if (task.active && task.states.has(key)) return true;
+    for (const task of this.#tasks.values()) if (task.active && task.store.states.has(key)) return true;
     return false;
   }
 
   /** The committed state of a key, if this instance holds it. */
   stateOf(key: string): S | undefined {
-    for (const task of this.#tasks.values()) if (task.active && task.states.has(key)) return task.states.get(key);
+    for (const task of this.#tasks.values())
+      if (task.active && task.store.states.has(key)) return task.store.states.get(key);
     return undefined;
   }
 
@@ -483,13 +473,13 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** The clock (last midnight of a clock step, stream time) of each active partition. */
   clocks(): Map<number, number | null> {
-    return new Map([...this.#tasks].filter(([, t]) => t.active).map(([p, t]) => [p, t.clock]));
+    return new Map([...this.#tasks].filter(([, t]) => t.active).map(([p, t]) => [p, t.store.clock]));
   }
 
   /** Keys held in this instance's state stores. */
   stateSize(): number {
     let n = 0;
-    for (const task of this.#tasks.values()) n += task.states.size;
+    for (const task of this.#tasks.values()) n += task.store.states.size;
     return n;
   }
 
@@ -514,15 +504,12 @@ export class KafkaRunner<S> implements HealthSource {
       if (this.#tasks.has(partition)) continue;
       const task: PartitionTask<S> = {
         partition,
-        states: new Map(),
-        due: new DueIndex(),
+        store: new StateStore(partition, this.#codec, this.changelog, this.#o.topology.tick ? this.#dueOf : null),
         nextOffset: new Map(),
         fetchedNext: new Map(),
         highWater: new Map(),
         buffers: new Map(),
         paused: new Set(),
-        clock: null,
-        shared: undefined,
         draining: false,
         rerun: false,
         waitingSince: null,
@@ -587,7 +574,7 @@ export class KafkaRunner<S> implements HealthSource {
         }
         await this.#readCommittedOffsets(tasks);
         await this.#restore(tasks);
-        for (const task of tasks) for (const [key, state] of task.states) this.#index(task, key, state);
+        for (const task of tasks) task.store.indexAll();
         for (const task of tasks) task.active = !task.revoked;
         this.#refreshStateGauge();
         for (const task of tasks) if (task.active) void this.#withLock(task, () => this.#announceClock(task));
@@ -627,78 +614,22 @@ export class KafkaRunner<S> implements HealthSource {
   async #restore(tasks: PartitionTask<S>[]): Promise<void> {
     const started = this.#now();
     const admin = this.#admin as Admin;
-    const ends = await admin.fetchTopicOffsets(this.changelog);
-    const wanted = new Map<number, PartitionTask<S>>(tasks.map((t) => [t.partition, t]));
-    const remaining = new Map<number, bigint>();
-    for (const { partition, high, low } of ends) {
-      if (wanted.has(partition) && BigInt(high) > BigInt(low)) remaining.set(partition, BigInt(high) - 1n);
-    }
-    let restored = 0;
-    if (remaining.size > 0) {
-      const groupId = `${this.groupId}.restore.${this.#o.instanceId}.${crypto.randomUUID()}`;
-      const consumer = this.#o.kafka.consumer({
-        groupId,
-        readUncommitted: false,
-        maxWaitTimeInMs: 50,
-        maxBytes: 50 * 1024 * 1024,
-      });
-      const progress = (partition: number, lastOffset: string) => {
-        const end = remaining.get(partition);
-        if (end !== undefined && BigInt(lastOffset) >= end) remaining.delete(partition);
-      };
-      const done = new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => {
-          if (remaining.size === 0) {
-            clearInterval(timer);
-            resolve();
-          }
-        }, 20);
-        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => progress(e.payload.partition, e.payload.lastOffset));
-        consumer.on(consumer.events.CRASH, (e) => {
-          clearInterval(timer);
-          reject((e.payload as { error: Error }).error);
-        });
-      });
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic: this.changelog, fromBeginning: true });
-        await consumer.run({
-          eachBatch: async ({ batch }) => {
-            const task = wanted.get(batch.partition);
-            if (task) {
-              for (const message of batch.messages) {
-                const key = message.key?.toString('utf8');
-                if (key === undefined) continue;
-                if (key === SHARED_KEY) {
-                  task.shared = message.value === null ? undefined : JSON.parse(message.value.toString('utf8'));
-                  continue;
-                }
-                if (key === CLOCK_KEY) {
-                  task.clock =
-                    message.value === null ? null : (JSON.parse(message.value.toString('utf8')) as { at: number }).at;
-                  continue;
-                }
-                if (message.value === null) task.states.delete(key);
-                else task.states.set(key, this.#codec.decode(message.value));
-                restored++;
-              }
-            }
-            progress(batch.partition, batch.lastOffset());
-          },
-        });
-        await done;
-      } finally {
-        await consumer.disconnect().catch(() => {});
-        await admin.deleteGroups([groupId]).catch(() => {});
-      }
-    }
+    const restored = await restoreStores(
+      {
+        kafka: this.#o.kafka,
+        admin,
+        changelog: this.changelog,
+        groupId: `${this.groupId}.restore.${this.#o.instanceId}.${crypto.randomUUID()}`,
+      },
+      tasks.map((t) => t.store),
+    );
     const seconds = (this.#now() - started) / 1000;
     this.#o.metrics.stateRestoreDuration.observe({ service: this.name }, seconds);
     this.#log.info(
       {
         partitions: tasks.map((t) => t.partition),
         records: restored,
-        keys: tasks.reduce((n, t) => n + t.states.size, 0),
+        keys: tasks.reduce((n, t) => n + t.store.size, 0),
         seconds,
       },
       'state restored from the changelog',
@@ -886,7 +817,7 @@ export class KafkaRunner<S> implements HealthSource {
         // The next record waits for the shared record of its day, which waits for every
         // partition to pass that midnight: this one passes it now.
         const midnight = midnightOf(gatedAt);
-        const clock = txn?.clock ?? task.clock;
+        const clock = txn?.clock ?? task.store.clock;
         if (clock === null || clock < midnight) {
           txn ??= this.#open(task, cursor);
           task.open = txn;
@@ -937,7 +868,7 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** A new transaction of the partition, from its committed state. */
   #open(task: PartitionTask<S>, cursor?: Map<string, number>): Transaction<S> {
-    return new Transaction<S>(task, this.#dueOf, this.#elapsed(), cursor);
+    return new Transaction<S>(task.store, this.#dueOf, this.#elapsed(), cursor);
   }
 
   /** Runs the merge again in `ms`, to commit an open transaction that waits for more records. */
@@ -969,7 +900,7 @@ export class KafkaRunner<S> implements HealthSource {
       maxBytes: MAX_CHUNK_BYTES,
       ...(this.#o.topology.shared ? { shared: this.#o.topology.shared } : {}),
       // When the partition's shared record is as of: the gate of the records that need it.
-      sharedAt: sharedTimeOf(open !== null ? open.shared : task.shared),
+      sharedAt: sharedTimeOf(open !== null ? open.shared : task.store.shared),
       waitingSince: task.waitingSince,
       now,
       mergeIdleMs: this.#o.mergeIdleMs,
@@ -1063,7 +994,7 @@ export class KafkaRunner<S> implements HealthSource {
       task.commitTimer = null;
     }
     for (const [topic, n] of txn.consumed) metrics.eventsConsumed.inc({ service, topic }, n);
-    this.#stageChangelog(task, txn);
+    task.store.stageChangelog(txn);
     const commitStarted = performance.now();
     await this.#commit(task, txn, offsetsAfter(task.partition, txn.last));
     task.open = null;
@@ -1100,43 +1031,12 @@ export class KafkaRunner<S> implements HealthSource {
     this.#followFurthest();
   }
 
-  /** State changes (and the clock) go to the changelog partition of the input partition. */
-  #stageChangelog(task: PartitionTask<S>, txn: Transaction<S>): void {
-    for (const [key, state] of txn.changes) {
-      txn.push(this.changelog, {
-        key,
-        value: state === undefined ? null : this.#codec.encode(state),
-        partition: task.partition,
-      });
-    }
-    if (txn.shared !== task.shared) {
-      txn.push(this.changelog, {
-        key: SHARED_KEY,
-        value: txn.shared === undefined ? null : Buffer.from(JSON.stringify(txn.shared)),
-        partition: task.partition,
-      });
-    }
-    if (txn.clock !== task.clock && txn.clock !== null) {
-      txn.push(this.changelog, {
-        key: CLOCK_KEY,
-        value: Buffer.from(JSON.stringify({ at: txn.clock })),
-        partition: task.partition,
-      });
-    }
-  }
-
   #commit(task: PartitionTask<S>, txn: Transaction<S>, offsets: TopicOffsets): Promise<void> {
     return this.#committer.commit(task, txn.out, offsets);
   }
 
   #applyCommitted(task: PartitionTask<S>, txn: Transaction<S>): void {
-    for (const [key, state] of txn.changes) {
-      if (state === undefined) task.states.delete(key);
-      else task.states.set(key, state);
-      this.#index(task, key, state);
-    }
-    task.clock = txn.clock;
-    task.shared = txn.shared;
+    task.store.apply(txn);
     for (const [topic, messages] of txn.out) {
       if (topic !== this.changelog) this.#o.metrics.eventsProduced.inc({ service: this.name, topic }, messages.length);
     }
@@ -1150,10 +1050,6 @@ export class KafkaRunner<S> implements HealthSource {
 
   /** When a key's clock step is next due; -Infinity (always) for a topology without dueAt. */
   readonly #dueOf = (key: string, state: S | undefined): number => dueTimeOf(this.#o.topology.dueAt, key, state);
-
-  #index(task: PartitionTask<S>, key: string, state: S | undefined): void {
-    if (this.#o.topology.tick) task.due.set(key, this.#dueOf(key, state));
-  }
 
   /**
    * Runs the topology's clock step once at `at` over every key of every active
@@ -1191,11 +1087,16 @@ export class KafkaRunner<S> implements HealthSource {
     if (!this.#clockStep.enabled || this.#stopping) return;
     let at: number | null = null;
     for (const t of this.#tasks.values())
-      if (t.active && t.clock !== null && (at === null || t.clock > at)) at = t.clock;
+      if (t.active && t.store.clock !== null && (at === null || t.store.clock > at)) at = t.store.clock;
     if (at === null) return;
     const target = at;
     const idle = [...this.#tasks.values()].filter(
-      (t) => t.active && !t.revoked && t.open === null && (t.clock === null || t.clock < target) && this.#idle(t),
+      (t) =>
+        t.active &&
+        !t.revoked &&
+        t.open === null &&
+        (t.store.clock === null || t.store.clock < target) &&
+        this.#idle(t),
     );
     if (idle.length > 0) void this.#runClockStep(this.#clockTo(target, true), idle);
   }
@@ -1208,10 +1109,11 @@ export class KafkaRunner<S> implements HealthSource {
    * so hearing it twice changes nothing.
    */
   async #announceClock(task: PartitionTask<S>): Promise<void> {
-    if (!this.#o.topology.onClock || task.clock === null || !task.active || task.revoked || this.#stopping) return;
+    if (!this.#o.topology.onClock || task.store.clock === null || !task.active || task.revoked || this.#stopping)
+      return;
     try {
       const txn = this.#open(task);
-      await this.#clockStep.clockOutputsInto(txn, task.partition, task.clock);
+      await this.#clockStep.clockOutputsInto(txn, task.partition, task.store.clock);
       if (txn.out.size === 0) return;
       await this.#commit(task, txn, []);
       this.#applyCommitted(task, txn);
@@ -1244,7 +1146,7 @@ export class KafkaRunner<S> implements HealthSource {
           const txn = this.#open(task);
           await step(txn, task);
           if (txn.isEmpty()) return 0;
-          this.#stageChangelog(task, txn);
+          task.store.stageChangelog(txn);
           await this.#commit(task, txn, []);
           this.#applyCommitted(task, txn);
           return txn.outputs.length;
