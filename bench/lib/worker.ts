@@ -12,6 +12,7 @@ const figures = {
   serde: () => import('./serde.ts'),
   state: () => import('./state.ts'),
   peer: () => import('./peer.ts'),
+  scale: () => import('./scale.ts'),
 } as const;
 
 export type FigureName = keyof typeof figures;
