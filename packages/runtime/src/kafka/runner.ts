@@ -25,18 +25,11 @@
  */
 import { ChurnError, topicCatalogue } from '@churn/contracts';
 import type { ContractSerde } from '@churn/serde';
-import type { Admin, Batch, Consumer, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { Admin, Batch, Consumer, IHeaders, Kafka, Message, Producer } from 'kafkajs';
 import type { HealthSource } from '../http.ts';
 import type { Logger } from '../logger.ts';
 import type { PipelineMetrics } from '../metrics.ts';
-import {
-  customerIdOf,
-  eventTimeOf,
-  type InputRecord,
-  JSON_STATE_CODEC,
-  type StateCodec,
-  type Topology,
-} from '../topology.ts';
+import { JSON_STATE_CODEC, type StateCodec, type Topology } from '../topology.ts';
 import { coPartitionedAssigner } from './assigner.ts';
 import { ClockStep } from './clock-step.ts';
 import {
@@ -60,6 +53,7 @@ import {
   TransactionOutcomeUnknown,
 } from './errors.ts';
 import { mergeRanks, nextRecords, sharedTimeOf } from './event-time-merge.ts';
+import { type BufferedRecord, RecordBuffer, RecordDecoder } from './record-buffer.ts';
 import { CHANGELOG_SUFFIX, restoreStores, StateStore } from './state-store.ts';
 import { coPartitioningProblem, ensureTopics, partitionCounts, topicsOf } from './topics.ts';
 import { outputMessage, Transaction } from './transaction.ts';
@@ -125,29 +119,11 @@ export interface KafkaRunnerOptions<S> {
   onFatal?: (error: unknown) => void;
 }
 
-/** A fetched input record waiting for its turn in the event-time merge. */
-interface BufferedRecord {
-  readonly topic: string;
-  readonly offset: bigint;
-  readonly message: KafkaMessage;
-  readonly input: InputRecord | null;
-  readonly error: unknown;
-  /** Event time; -Infinity for records that cannot be decoded (they go to the dead-letter topic at once). */
-  readonly time: number;
-  /** Bytes of key and value. */
-  readonly bytes: number;
-}
-
 interface PartitionTask<S> {
   readonly partition: number;
   readonly store: StateStore<S>;
-  readonly nextOffset: Map<string, bigint>;
-  /** Next offset to fetch per input topic: everything before it is processed or buffered. */
-  readonly fetchedNext: Map<string, bigint>;
-  /** Latest high watermark seen per input topic. */
-  readonly highWater: Map<string, bigint>;
-  readonly buffers: Map<string, BufferedRecord[]>;
-  readonly paused: Set<string>;
+  /** Its fetched records and where each input topic stands. */
+  readonly records: RecordBuffer;
   draining: boolean;
   rerun: boolean;
   waitingSince: number | null;
@@ -163,14 +139,8 @@ interface PartitionTask<S> {
   lock: Promise<unknown>;
   /** Records per chunk while a chunk was too large for the broker; null for the usual bound. */
   chunkLimit: number | null;
-  /** Fetched records waiting for the registry to decode them (it is away): the merge waits for them, unbounded. */
-  decodeRetrying: number;
-  /** Batches being decoded per topic: such a topic has records to come, whatever its last high watermark said. */
-  readonly decoding: Map<string, number>;
 }
 
-/** Records buffered per topic-partition before its fetching pauses. */
-const MAX_BUFFERED = 10_000;
 /**
  * Records per transaction at most. Over a backlog, a larger transaction writes each
  * customer's state to the changelog once for all the records it holds of that customer:
@@ -199,6 +169,7 @@ export class KafkaRunner<S> implements HealthSource {
   readonly #ranks: ReadonlyMap<string, number>;
   readonly #clockStep: ClockStep<S>;
   readonly #deadLetters: DeadLetters;
+  readonly #decoder: RecordDecoder;
   #committer: Committer;
   #consumer: Consumer | null = null;
   #admin: Admin | null = null;
@@ -237,6 +208,15 @@ export class KafkaRunner<S> implements HealthSource {
     );
     this.#clockStep = new ClockStep(options.topology, options.serde);
     this.#deadLetters = new DeadLetters(this.name, this.#now, options.logger);
+    this.#decoder = new RecordDecoder({
+      serde: options.serde,
+      topology: options.topology,
+      maxRecordBytes: this.#o.maxRecordBytes,
+      metrics: options.metrics,
+      service: this.name,
+      log: options.logger,
+      stopping: () => this.#stopping,
+    });
     this.#committer = new ExactlyOnceCommitter(this.groupId, this.name, options.metrics);
   }
 
@@ -368,7 +348,7 @@ export class KafkaRunner<S> implements HealthSource {
       if (!task || task.revoked) return;
       const advance = () => {
         if (!task.active || task.revoked) return;
-        this.#advanceFetched(task, topic, BigInt(lastOffset) + 1n, BigInt(highWatermark));
+        task.records.advanceFetched(topic, BigInt(lastOffset) + 1n, BigInt(highWatermark));
         this.#drain(task);
       };
       if (task.active) advance();
@@ -443,9 +423,7 @@ export class KafkaRunner<S> implements HealthSource {
   isCaughtUp(): boolean {
     for (const task of this.#tasks.values()) {
       if (!task.active) return false;
-      for (const topic of this.#o.topology.inputs) {
-        if (!this.#caughtUp(task, topic) || (task.buffers.get(topic)?.length ?? 0) > 0) return false;
-      }
+      if (!task.records.caughtUp(this.#o.topology.inputs)) return false;
     }
     return true;
   }
@@ -463,10 +441,10 @@ export class KafkaRunner<S> implements HealthSource {
       this.#o.topology.inputs.map((topic) => ({
         partition: task.partition,
         topic,
-        next: String(task.nextOffset.get(topic) ?? '-'),
-        fetched: String(task.fetchedNext.get(topic) ?? '-'),
-        buffered: task.buffers.get(topic)?.length ?? 0,
-        high: String(task.highWater.get(topic) ?? '-'),
+        next: String(task.records.nextOffset.get(topic) ?? '-'),
+        fetched: String(task.records.fetchedNext.get(topic) ?? '-'),
+        buffered: task.records.buffered(topic),
+        high: String(task.records.highWater.get(topic) ?? '-'),
       })),
     );
   }
@@ -505,11 +483,7 @@ export class KafkaRunner<S> implements HealthSource {
       const task: PartitionTask<S> = {
         partition,
         store: new StateStore(partition, this.#codec, this.changelog, this.#o.topology.tick ? this.#dueOf : null),
-        nextOffset: new Map(),
-        fetchedNext: new Map(),
-        highWater: new Map(),
-        buffers: new Map(),
-        paused: new Set(),
+        records: new RecordBuffer(),
         draining: false,
         rerun: false,
         waitingSince: null,
@@ -522,8 +496,6 @@ export class KafkaRunner<S> implements HealthSource {
         revoked: false,
         lock: Promise.resolve(),
         chunkLimit: null,
-        decodeRetrying: 0,
-        decoding: new Map(),
       };
       this.#tasks.set(partition, task);
       fresh.push(task);
@@ -542,7 +514,7 @@ export class KafkaRunner<S> implements HealthSource {
     if (task.waitTimer) clearTimeout(task.waitTimer);
     if (task.commitTimer) clearTimeout(task.commitTimer);
     task.open = null;
-    task.buffers.clear();
+    task.records.clear();
     const producer = task.producer;
     task.producer = null;
     await producer?.disconnect().catch(() => {});
@@ -595,7 +567,7 @@ export class KafkaRunner<S> implements HealthSource {
     for (const { topic, partitions } of committed) {
       for (const { partition, offset } of partitions) {
         const task = tasks.find((t) => t.partition === partition);
-        if (task && Number(offset) >= 0) task.nextOffset.set(topic, BigInt(offset));
+        if (task && Number(offset) >= 0) task.records.nextOffset.set(topic, BigInt(offset));
       }
     }
     // Where each input stands now, so that the merge knows which topics have records to wait for.
@@ -603,10 +575,7 @@ export class KafkaRunner<S> implements HealthSource {
       for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
         const task = tasks.find((t) => t.partition === partition);
         if (!task) continue;
-        const start = task.nextOffset.get(topic) ?? BigInt(low);
-        task.nextOffset.set(topic, start);
-        task.fetchedNext.set(topic, start);
-        task.highWater.set(topic, BigInt(high));
+        task.records.startAt(topic, task.records.nextOffset.get(topic) ?? BigInt(low), BigInt(high));
       }
     }
   }
@@ -655,100 +624,12 @@ export class KafkaRunner<S> implements HealthSource {
     if (!task) return; // revoked while the batch was in flight
     await task.activation;
     if (!task.active || task.revoked) return;
-    const topic = batch.topic;
-    const buffer = task.buffers.get(topic) ?? [];
-    task.buffers.set(topic, buffer);
-    let fetched = task.fetchedNext.get(topic) ?? 0n;
-    const decodeStarted = performance.now();
-    task.decoding.set(topic, (task.decoding.get(topic) ?? 0) + 1);
-    try {
-      for (const message of batch.messages) {
-        const offset = BigInt(message.offset);
-        if (offset < fetched) continue; // processed by this partition's previous owner, or already buffered
-        buffer.push(await this.#decodeWithRetries(task, topic, offset, message));
-        fetched = offset + 1n;
-      }
-    } finally {
-      task.decoding.set(topic, (task.decoding.get(topic) ?? 1) - 1);
-    }
-    this.#o.metrics.processingDuration.observe(
-      { service: this.name, stage: 'decode' },
-      (performance.now() - decodeStarted) / 1000,
-    );
-    task.fetchedNext.set(topic, fetched);
-    this.#advanceFetched(task, topic, BigInt(batch.lastOffset()) + 1n, BigInt(batch.highWatermark));
+    await this.#decoder.bufferBatch(task.records, batch);
     // Offsets are committed with the transactions; resolving only moves the fetch position on.
     payload.resolveOffset(batch.lastOffset());
-    if (buffer.length >= MAX_BUFFERED && !task.paused.has(topic)) {
-      task.paused.add(topic);
-      this.#consumer?.pause([{ topic, partitions: [task.partition] }]);
-    }
+    if (task.records.pauseIfFull(batch.topic))
+      this.#consumer?.pause([{ topic: batch.topic, partitions: [task.partition] }]);
     this.#drain(task);
-  }
-
-  #advanceFetched(task: PartitionTask<S>, topic: string, next: bigint, highWater: bigint): void {
-    if (next > (task.fetchedNext.get(topic) ?? 0n)) task.fetchedNext.set(topic, next);
-    task.highWater.set(topic, highWater);
-  }
-
-  /** Decodes a fetched record; retries transient registry errors, keeps other errors for the dead-letter topic. */
-  async #decodeWithRetries(
-    task: PartitionTask<S>,
-    topic: string,
-    offset: bigint,
-    message: KafkaMessage,
-  ): Promise<BufferedRecord> {
-    let retrying = false;
-    const bytes = (message.value?.length ?? 0) + (message.key?.length ?? 0);
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const input = await this.#decode(topic, message);
-          return { topic, offset, message, input, error: null, time: eventTimeOf(input.value), bytes };
-        } catch (err) {
-          if (!isTransient(err) || this.#stopping)
-            return { topic, offset, message, input: null, error: err, time: Number.NEGATIVE_INFINITY, bytes };
-          if (!retrying) {
-            retrying = true;
-            task.decodeRetrying++;
-          }
-          this.#o.metrics.retries.inc({ service: this.name, reason: err instanceof ChurnError ? err.code : 'decode' });
-          this.#log.warn({ err, topic, offset: String(offset), attempt }, 'transient error while decoding; retrying');
-          await sleep(backoff(attempt));
-        }
-      }
-    } finally {
-      if (retrying) task.decodeRetrying--;
-    }
-  }
-
-  async #decode(topic: string, message: KafkaMessage): Promise<InputRecord> {
-    const size = message.value?.length ?? 0;
-    if (size > this.#o.maxRecordBytes) {
-      throw new ChurnError(
-        'CHURN_RECORD_TOO_LARGE',
-        `record value is ${size} bytes; the limit is ${this.#o.maxRecordBytes}`,
-      );
-    }
-    const { value } = await this.#o.serde.decode(topic, message.value);
-    const key = message.key?.toString('utf8');
-    const customerId = customerIdOf(value);
-    if (!key)
-      throw new ChurnError('CHURN_KEY_MISMATCH', 'record has no key; customer-scoped topics are keyed by customerId');
-    // Internal topics are re-keyed on purpose (by reason, say), so only contract topics
-    // must carry the customerId as key.
-    const rekeyed = this.#o.topology.internalTopics?.some((t) => t.topic === topic) === true;
-    if (!rekeyed && customerId !== null && key !== customerId) {
-      throw new ChurnError('CHURN_KEY_MISMATCH', `record key does not match the record's customerId`);
-    }
-    return { topic, key, value };
-  }
-
-  /** Whether every record of `topic` up to its high watermark is buffered or processed. */
-  #caughtUp(task: PartitionTask<S>, topic: string): boolean {
-    if ((task.decoding.get(topic) ?? 0) > 0) return false;
-    const high = task.highWater.get(topic);
-    return high !== undefined && (task.fetchedNext.get(topic) ?? 0n) >= high;
   }
 
   /** Runs the merge for a partition until it has nothing it may process; one run at a time. */
@@ -890,10 +771,10 @@ export class KafkaRunner<S> implements HealthSource {
     const result = nextRecords<BufferedRecord>({
       inputs: this.#o.topology.inputs,
       ranks: this.#ranks,
-      buffers: task.buffers,
+      buffers: task.records.buffers,
       cursor: open?.cursor ?? new Map<string, number>(),
-      fullyFetched: (topic) => this.#caughtUp(task, topic),
-      decodeRetrying: task.decodeRetrying > 0,
+      fullyFetched: (topic) => task.records.fullyFetched(topic),
+      decodeRetrying: task.records.decodeRetrying > 0,
       held: open?.records ?? 0,
       heldBytes: open?.bytes ?? 0,
       maxRecords: task.chunkLimit ?? MAX_CHUNK,
@@ -1006,20 +887,13 @@ export class KafkaRunner<S> implements HealthSource {
     // Only now, with the transaction committed, do the in-memory state and positions move on.
     this.#applyCommitted(task, txn);
     task.chunkLimit = null;
-    for (const [topic, offset] of txn.last) task.nextOffset.set(topic, offset + 1n);
-    for (const [topic, n] of txn.cursor) {
-      const buffer = task.buffers.get(topic) ?? [];
-      buffer.splice(0, n);
-      if (task.paused.has(topic) && buffer.length < MAX_BUFFERED / 2) {
-        task.paused.delete(topic);
-        this.#consumer?.resume([{ topic, partitions: [task.partition] }]);
-      }
-    }
+    for (const topic of task.records.committed(txn.cursor, txn.last))
+      this.#consumer?.resume([{ topic, partitions: [task.partition] }]);
     for (const occurredAt of txn.decisionTimes)
       metrics.decisionLatency.observe(Math.max(0, committedAt - occurredAt) / 1000);
     for (const topic of this.#o.topology.inputs) {
-      const high = task.highWater.get(topic);
-      const next = task.nextOffset.get(topic);
+      const high = task.records.highWater.get(topic);
+      const next = task.records.nextOffset.get(topic);
       if (high !== undefined && next !== undefined) {
         metrics.consumerLag.set(
           { service, topic, partition: String(task.partition) },
@@ -1072,8 +946,8 @@ export class KafkaRunner<S> implements HealthSource {
   }
 
   /** Whether a partition has processed every record of its inputs up to the high watermarks seen. */
-  #idle(task: PartitionTask<S>): boolean {
-    return this.#o.topology.inputs.every((t) => this.#caughtUp(task, t) && (task.buffers.get(t)?.length ?? 0) === 0);
+  #caughtUp(task: PartitionTask<S>): boolean {
+    return task.records.caughtUp(this.#o.topology.inputs);
   }
 
   /**
@@ -1096,7 +970,7 @@ export class KafkaRunner<S> implements HealthSource {
         !t.revoked &&
         t.open === null &&
         (t.store.clock === null || t.store.clock < target) &&
-        this.#idle(t),
+        this.#caughtUp(t),
     );
     if (idle.length > 0) void this.#runClockStep(this.#clockTo(target, true), idle);
   }
@@ -1125,7 +999,7 @@ export class KafkaRunner<S> implements HealthSource {
   /** The clock step that moves a partition's clock on to `at`, midnight by midnight. */
   #clockTo(at: number, onlyCaughtUp: boolean) {
     return async (txn: Transaction<S>, task: PartitionTask<S>): Promise<void> => {
-      if (onlyCaughtUp && !this.#idle(task)) return;
+      if (onlyCaughtUp && !this.#caughtUp(task)) return;
       await this.#clockStep.moveTo(txn, at, task.partition);
     };
   }
