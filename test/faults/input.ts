@@ -1,11 +1,11 @@
 /**
  * The fault suite's input: a generated population (the good events), with bad records
  * and duplicates mixed in at a given share, each tagged with a header so that its dead
- * letters can be found again. Also says, for every bad record, which services must
- * dead-letter it.
+ * letters can be found again. Also says, for every bad record, which services of the
+ * deployment shape must dead-letter it.
  */
 import { randomBytes } from 'node:crypto';
-import { allTopologies, generatePopulation, type OfflineEvent, Random } from '@churn/cli';
+import { allTopologies, generatePopulation, type OfflineEvent, Random, type Shape } from '@churn/cli';
 import { avroSchemas, inputTopics, type RecordName, recordOfTopic } from '@churn/contracts';
 import { loadPolicy } from '@churn/domain';
 import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
@@ -21,11 +21,27 @@ export const MAX_RECORD_BYTES = 64 * 1024;
 export const INPUT_TOPICS = inputTopics;
 type InputTopic = (typeof INPUT_TOPICS)[number];
 
-/** Which services read each input topic: each dead-letters a bad record on its own. */
-const topologies = allTopologies(loadPolicy(readJsonFile(DEFAULT_POLICY_FILE)));
-export const READERS: ReadonlyMap<string, readonly string[]> = new Map(
-  INPUT_TOPICS.map((topic) => [topic, topologies.filter((t) => t.inputs.includes(topic)).map((t) => t.name)]),
-);
+/**
+ * Which topologies of a deployment shape dead-letter a bad record of each input topic:
+ * each consumer group that reads the topic does so on its own. In the engine shape one
+ * group reads every customer-scoped input, so a bad record is dead-lettered once; in the
+ * services shape once per service that reads its topic. A cancellation of a customer
+ * nobody knows is refused only where cancellations are decided.
+ */
+export function deadLetterers(shape: Shape): {
+  readers: ReadonlyMap<string, readonly string[]>;
+  deciders: readonly string[];
+} {
+  const topologies = allTopologies(loadPolicy(readJsonFile(DEFAULT_POLICY_FILE)), shape);
+  return {
+    readers: new Map(
+      INPUT_TOPICS.map((topic) => [topic, topologies.filter((t) => t.inputs.includes(topic)).map((t) => t.name)]),
+    ),
+    deciders: topologies
+      .filter((t) => t.inputs.includes('customer.cancellations.v1') && t.outputs.includes('churn.decisions.v1'))
+      .map((t) => t.name),
+  };
+}
 
 export const BAD_KINDS = [
   'random-bytes',
@@ -119,9 +135,13 @@ export function goodEvents(customers: number, seed: number): OfflineEvent[] {
   return events;
 }
 
-/** Mixes bad records and duplicates into `good` so that they make `share` of all records. */
-export function mixInput(good: OfflineEvent[], share: number, seed: number): FaultInput {
+/**
+ * Mixes bad records and duplicates into `good` so that they make `share` of all records;
+ * the dead letters expected are those of `shape`'s services.
+ */
+export function mixInput(good: OfflineEvent[], share: number, seed: number, shape: Shape): FaultInput {
   const rnd = new Random(seed);
+  const { readers, deciders } = deadLetterers(shape);
   const records: InputRecord[] = [];
   const expectedDeadLetters = new Map<string, readonly string[]>();
   const counts: Record<string, number> = { good: good.length };
@@ -255,8 +275,7 @@ export function mixInput(good: OfflineEvent[], share: number, seed: number): Fau
         }
       }
       records.push(record);
-      const readers = READERS.get(record.topic) ?? [];
-      expectedDeadLetters.set(id, kind === 'unknown-customer' ? ['churn-decisions'] : readers);
+      expectedDeadLetters.set(id, kind === 'unknown-customer' ? deciders : (readers.get(record.topic) ?? []));
     }
   }
   return { records, good, expectedDeadLetters, counts };

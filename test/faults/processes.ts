@@ -1,25 +1,40 @@
 /**
- * The services as separate processes, the way they are deployed, under a small
- * supervisor: an instance that exits is started again (as an orchestrator would), and
- * the suite can kill, pause, add and remove instances. Each instance's log goes to a
- * file of its own.
+ * The services of a deployment shape as separate processes, the way they are deployed,
+ * under a small supervisor: an instance that exits is started again (as an orchestrator
+ * would), and the suite can kill, pause, add and remove instances. Each instance's log
+ * goes to a file of its own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type Shape, servicesOf } from '@churn/cli';
+import { loadPolicy } from '@churn/domain';
+import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
 import type { ClusterEnv } from './cluster.ts';
 import { MAX_RECORD_BYTES } from './input.ts';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
-/** The service directories and the names they report in dead-letter headers. */
-export const SERVICES = [
-  { dir: 'customer-value', names: ['churn-customer-value'] },
-  { dir: 'decisions', names: ['churn-decisions', 'churn-learning'] },
-  { dir: 'signals', names: ['churn-signals'] },
-  { dir: 'follow-ups', names: ['churn-follow-ups'] },
-  { dir: 'structural', names: ['churn-structural-route', 'churn-structural'] },
-] as const;
+/** A service of the deployment: its directory under services/ and the topologies it runs. */
+export interface ServiceOfShape {
+  /** The process's name. */
+  readonly service: string;
+  readonly dir: string;
+  /** Its topologies' names: the names it writes in the dead-letter header `churn.service`. */
+  readonly names: readonly string[];
+  /** Whether it decides on cancellations (the service a long pause should hand over). */
+  readonly decides: boolean;
+}
+
+/** The services of `shape`, as `churnctl` deploys them. */
+export function servicesOfShape(shape: Shape): ServiceOfShape[] {
+  return servicesOf(loadPolicy(readJsonFile(DEFAULT_POLICY_FILE)), shape).map((s) => ({
+    service: s.service,
+    dir: s.dir,
+    names: s.topologies.map((t) => t.name),
+    decides: s.topologies.some((t) => t.outputs.includes('churn.decisions.v1')),
+  }));
+}
 
 let nextPort = 19_600 + Math.floor(Math.random() * 300);
 

@@ -1,32 +1,62 @@
 /**
  * The fault suite: drives a generated input, with bad records and duplicates mixed in,
- * through the services as separate processes against the real broker and registry,
- * injects faults, and compares what came out (read_committed) with the oracle, the
- * in-process replay of the good input: by event id and content, zero missing, zero
- * extra. Every bad record must be in its dead-letter topic, once per service that reads
- * it, and counted in churn_dead_letters_total.
+ * through the services of a deployment shape as separate processes against the real
+ * broker and registry, injects faults, and compares what came out (read_committed) with
+ * the oracle, the in-process replay of the good input: by event id and content, zero
+ * missing, zero extra. Every bad record must be in its dead-letter topic once per
+ * consumer group that reads it (once, by churn-engine, in the engine shape; once per
+ * service reading its topic in the services shape), and counted in
+ * churn_dead_letters_total.
  *
- *   npm run test:faults [-- --quick] [--scenario kill,broker] [--customers N] [--seed S]
+ *   npm run test:faults [-- --quick] [--scenario kill,broker] [--shape engine|services]
+ *                       [--live] [--customers N] [--seed S]
+ *
+ * `--shape`: the services of `servicesOf` (default the engine: one service, two
+ * instances of it where a scenario kills or pauses one). The input is produced up front
+ * (a backlog), except in `live-soak` and, with `--live`, in every scenario: then it is
+ * produced at a steady rate across the fault schedule, in file (event-time) order, so
+ * that every fault lands mid-stream. An output with an oracle id but other content fails,
+ * unless the replay of the input in the order it became readable gives the same: then it
+ * is counted apart, as changed by arrival order.
  *
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL of the local infra (npm run infra:up), which
  * it starts itself when nothing answers; the broker and registry faults stop and start
- * them through infra/local. Writes test/faults/results/<date>-<full|quick>.json and
- * prints a Markdown table. Exits 1 when any scenario lost, duplicated or changed an
- * output or a dead letter.
+ * them through infra/local (CHURN_INFRA_DIR and the CHURN_* ports say which). Writes
+ * test/faults/results/<date>-<full|quick>[-services][-live].json and prints a Markdown
+ * table. Exits 1 when any scenario lost, duplicated or changed an output (other than by
+ * arrival order) or a dead letter.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Random, replay } from '@churn/cli';
+import { type OfflineEvent, Random, replay, SHAPES, type Shape } from '@churn/cli';
 import { deadLetterTopicOf } from '@churn/contracts';
 import { loadPolicy } from '@churn/domain';
 import { DEFAULT_POLICY_FILE, type OutputRecord, readJsonFile } from '@churn/runtime';
 import { ContractSerde } from '@churn/serde';
-import { type ClusterEnv, infra, produceInput, Reader, resetCluster } from './cluster.ts';
+import {
+  type ClusterEnv,
+  encodeInput,
+  infra,
+  type Outgoing,
+  type ProduceStats,
+  produceInput,
+  Reader,
+  resetCluster,
+} from './cluster.ts';
 import { FAULT_HEADER, type FaultInput, goodEvents, INPUT_TOPICS, mixInput } from './input.ts';
-import { Instance, SERVICES, serviceEnv } from './processes.ts';
-import { type FaultRecord, runScenario, SCENARIOS, type Scenario } from './scenarios.ts';
+import { LivePace, type LiveReport } from './live.ts';
+import { Instance, serviceEnv, servicesOfShape } from './processes.ts';
+import {
+  type FaultContext,
+  type FaultRecord,
+  LIVE_SCENARIOS,
+  runScenario,
+  SCENARIOS,
+  type Scenario,
+  scheduleOf,
+} from './scenarios.ts';
 
 const COMPARED = ['churn.customer-value.v1', 'churn.decisions.v1', 'contact-center.tasks.v1', 'churn.alerts.v1'];
 const DLQ_TOPICS = INPUT_TOPICS.map(deadLetterTopicOf);
@@ -41,10 +71,17 @@ const { values: args } = parseArgs({
     customers: { type: 'string' },
     seed: { type: 'string', default: '11' },
     'bad-share': { type: 'string', default: '0.1' },
+    shape: { type: 'string', default: 'engine' },
+    live: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick === true;
-const scenarios = (args.scenario?.split(',') ?? (quick ? ['bad-input', 'kill', 'soak'] : [...SCENARIOS])) as Scenario[];
+const shape = args.shape as Shape;
+if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}; one of ${SHAPES.join(', ')}`);
+const services = servicesOfShape(shape);
+const live = args.live === true;
+const scenarios = (args.scenario?.split(',') ??
+  (quick ? ['bad-input', 'kill', 'soak', 'live-soak'] : [...SCENARIOS])) as Scenario[];
 for (const s of scenarios)
   if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 const customers = Number(args.customers ?? (quick ? 150 : 950));
@@ -65,9 +102,9 @@ interface Expected {
 const canonical = (value: unknown) => JSON.stringify(value);
 const eventIdOf = (value: unknown) => (value as { eventId?: string | null }).eventId ?? '';
 
-async function oracle(input: FaultInput, dir: string): Promise<Expected> {
-  const file = join(dir, 'good.jsonl');
-  writeFileSync(file, `${input.good.map((e) => JSON.stringify(e)).join('\n')}\n`);
+/** The replay of `events`, in their order, by topic and content. */
+async function oracle(events: readonly OfflineEvent[], file: string): Promise<Expected> {
+  writeFileSync(file, `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
   const outputs = new Map<string, Map<string, number>>(COMPARED.map((t) => [t, new Map()]));
   let total = 0;
   const result = await replay(
@@ -86,23 +123,54 @@ async function oracle(input: FaultInput, dir: string): Promise<Expected> {
   return { outputs, total };
 }
 
+/**
+ * The good events in the order they became readable on their topics (the suite's own
+ * read_committed reader saw them), file order among those that came together: the
+ * order a consumer without the event-time merge would have taken them in.
+ */
+function arrivalOrder(good: readonly OfflineEvent[], reader: Reader): OfflineEvent[] {
+  const at = (e: OfflineEvent) => reader.arrivalOf(e.topic, eventIdOf(e.value)) ?? Number.POSITIVE_INFINITY;
+  return good
+    .map((e, i) => ({ e, i, at: at(e) }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/** An output whose event id the oracle has, with other content. */
+interface Change {
+  topic: string;
+  id: string;
+  expected: string;
+  actual: string;
+  /** The top-level fields that differ. */
+  fields: string[];
+  /** Whether the replay of the input in its arrival order has the actual content. */
+  byArrival: boolean;
+}
+
 interface Comparison {
-  /** Oracle records with no record of their content. */
+  /** Oracle records with no record of their content or id. */
   missing: number;
   /** Oracle event ids that came out fewer times than in the oracle. */
   lost: number;
   /** Oracle event ids that came out more times than in the oracle. */
   duplicated: number;
-  /** Records with an oracle event id but other content. */
-  changed: number;
-  /** Records whose content the oracle does not have. */
+  /** Records with an oracle event id but other content (each also one oracle record not found). */
+  changes: Change[];
+  /** Records whose content and id the oracle does not have. */
   extra: number;
   byTopic: Record<string, { expected: number; actual: number }>;
   examples: string[];
 }
 
+function fieldsThatDiffer(a: string, b: string): string[] {
+  const x = JSON.parse(a) as Record<string, unknown>;
+  const y = JSON.parse(b) as Record<string, unknown>;
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => canonical(x[k]) !== canonical(y[k]));
+}
+
 function compare(expected: Expected, reader: Reader): Comparison {
-  const c: Comparison = { missing: 0, lost: 0, duplicated: 0, changed: 0, extra: 0, byTopic: {}, examples: [] };
+  const c: Comparison = { missing: 0, lost: 0, duplicated: 0, changes: [], extra: 0, byTopic: {}, examples: [] };
   const idOfKey = (k: string) => k.slice(0, k.indexOf(' '));
   for (const topic of COMPARED) {
     const want = new Map(expected.outputs.get(topic));
@@ -111,23 +179,43 @@ function compare(expected: Expected, reader: Reader): Comparison {
     const gotIds = new Map<string, number>();
     const seen = reader.of(topic);
     c.byTopic[topic] = { expected: [...want.values()].reduce((a, b) => a + b, 0), actual: seen.length };
+    const unmatched: string[] = [];
     for (const s of seen) {
       const id = eventIdOf(s.value);
       gotIds.set(id, (gotIds.get(id) ?? 0) + 1);
       const key = `${id} ${canonical(s.value)}`;
       const n = want.get(key) ?? 0;
       if (n > 0) want.set(key, n - 1);
-      else {
+      else unmatched.push(key);
+    }
+    // Oracle records not found, by id: an unmatched record of the same id is a change.
+    const wantLeft = new Map<string, string[]>();
+    for (const [key, n] of want)
+      for (let i = 0; i < n; i++) wantLeft.set(idOfKey(key), [...(wantLeft.get(idOfKey(key)) ?? []), key]);
+    for (const key of unmatched) {
+      const id = idOfKey(key);
+      const counterpart = wantLeft.get(id)?.shift();
+      if (counterpart === undefined) {
         c.extra++;
-        if (wantIds.has(id) && (gotIds.get(id) ?? 0) <= (wantIds.get(id) ?? 0)) c.changed++;
         if (c.examples.length < 5) c.examples.push(`extra on ${topic}: ${key.slice(0, 300)}`);
+        continue;
       }
+      const expectedValue = counterpart.slice(counterpart.indexOf(' ') + 1);
+      const actualValue = key.slice(key.indexOf(' ') + 1);
+      c.changes.push({
+        topic,
+        id,
+        expected: expectedValue,
+        actual: actualValue,
+        fields: fieldsThatDiffer(expectedValue, actualValue),
+        byArrival: false,
+      });
     }
-    for (const [key, n] of want) {
-      if (n === 0) continue;
-      c.missing += n;
-      if (c.examples.length < 10) c.examples.push(`missing on ${topic}: ${key.slice(0, 300)}`);
-    }
+    for (const [, keys] of wantLeft)
+      for (const key of keys) {
+        c.missing++;
+        if (c.examples.length < 10) c.examples.push(`missing on ${topic}: ${key.slice(0, 300)}`);
+      }
     for (const [id, n] of wantIds) {
       const got = gotIds.get(id) ?? 0;
       if (got < n) c.lost += n - got;
@@ -218,6 +306,10 @@ function leaks(logDir: string, texts: readonly string[]): { lines: number; leake
 
 interface ScenarioResult {
   scenario: Scenario;
+  /** Whether the input was produced live, across the fault schedule. */
+  live: boolean;
+  /** For a live input: its production (rate, span) against the schedule. */
+  production: (LiveReport & ProduceStats) | null;
   eventsIn: number;
   badRecords: number;
   duplicatesIn: number;
@@ -225,12 +317,20 @@ interface ScenarioResult {
   outputsRead: number;
   faults: number;
   faultsMidStream: number;
+  /** Live input: faults injected while records were still to be produced. */
+  faultsWhileProducing: number | null;
   faultKinds: Record<string, number>;
   deadLetters: number;
   deadLettersMetric: number | null;
   lost: number;
   duplicated: number;
+  /** Outputs with an oracle event id but other content. */
   changed: number;
+  /** Of those, the ones the replay of the input in its arrival order has: changed by arrival order. */
+  changedByArrival: number;
+  /** "topic: field" -> changed outputs in which it differs. */
+  changedFields: Record<string, number>;
+  changes: Change[];
   extra: number;
   deadLettersMissing: number;
   deadLettersDuplicated: number;
@@ -247,13 +347,23 @@ interface ScenarioResult {
   passed: boolean;
 }
 
-async function runOne(scenario: Scenario, input: FaultInput, expected: Expected, dir: string): Promise<ScenarioResult> {
+async function runOne(
+  scenario: Scenario,
+  input: FaultInput,
+  messages: readonly Outgoing[],
+  expected: Expected,
+  dir: string,
+): Promise<ScenarioResult> {
+  const isLive = live || LIVE_SCENARIOS.includes(scenario);
   log(`${scenario}: resetting the cluster`);
   await resetCluster(env);
   const serde = new ContractSerde({ url: env.registryUrl });
-  await produceInput(env, input, serde);
-  log(`${scenario}: ${input.records.length} records on the input topics`);
-  const reader = await new Reader(env, serde).start([...COMPARED, ...DLQ_TOPICS]);
+  let produceStats: ProduceStats | null = null;
+  if (!isLive) {
+    produceStats = await produceInput(env, messages);
+    log(`${scenario}: ${input.records.length} records on the input topics`);
+  }
+  const reader = await new Reader(env, serde).start([...COMPARED, ...DLQ_TOPICS], isLive ? INPUT_TOPICS : []);
   const logDir = join(dir, scenario);
   mkdirSync(logDir, { recursive: true });
   const baseEnv = serviceEnv(env);
@@ -268,16 +378,54 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   };
   const expectedDead = [...input.expectedDeadLetters.values()].reduce((n, s) => n + s.length, 0);
   const want = (t: string) => [...(expected.outputs.get(t)?.values() ?? [])].reduce((a, b) => a + b, 0);
+  const pace = isLive ? new LivePace(messages.length, quick ? 8000 : 12_000, quick ? 30_000 : 60_000) : null;
   const outputsDone = () =>
+    (pace === null || !pace.producing) &&
     COMPARED.every((t) => reader.of(t).length >= want(t)) &&
     DLQ_TOPICS.reduce((n, t) => n + reader.of(t).length, 0) >= expectedDead;
   let finishedAt: number | null = null;
   const started = Date.now();
-  for (const s of SERVICES) addInstance(s.dir);
+  for (const s of services) addInstance(s.dir);
   await Promise.all(instances.map((i) => i.waitReady()));
   log(`${scenario}: ${instances.length} services ready in ${Date.now() - started} ms`);
   const faults: FaultRecord[] = [];
   const rnd = new Random(seed * 31 + SCENARIOS.indexOf(scenario));
+  const ctx: FaultContext = {
+    rnd,
+    reader,
+    services,
+    instances: () => instances,
+    addInstance,
+    removeInstance: (i) => {
+      instances = instances.filter((x) => x !== i);
+      retired.push(i);
+    },
+    finished: () => finishedAt !== null,
+    producing: () => (pace === null ? null : pace.producing),
+    faults,
+    log: (line) => log(`${scenario}: ${line}`),
+  };
+  const steps = scheduleOf(scenario, ctx, quick);
+  let production: Promise<void> = Promise.resolve();
+  let productionError: string | null = null;
+  if (pace !== null) {
+    pace.start(Date.now(), steps.length);
+    production = produceInput(
+      env,
+      messages,
+      (now) => pace.allowed(now),
+      (n) => pace.produced(n, Date.now()),
+    ).then(
+      (stats) => {
+        produceStats = stats;
+        log(`${scenario}: ${messages.length} records produced live (${JSON.stringify(pace.report())})`);
+      },
+      (err: unknown) => {
+        productionError = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+        log(`${scenario}: producing the live input failed: ${productionError}`);
+      },
+    );
+  }
   const progress = setInterval(() => {
     const outputs = COMPARED.reduce((n, t) => n + reader.of(t).length, 0);
     log(
@@ -289,26 +437,12 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   }, 200);
   let injectionError: string | null = null;
   try {
-    await runScenario(
-      scenario,
-      {
-        rnd,
-        reader,
-        instances: () => instances,
-        addInstance,
-        removeInstance: (i) => {
-          instances = instances.filter((x) => x !== i);
-          retired.push(i);
-        },
-        finished: () => finishedAt !== null,
-        faults,
-        log: (line) => log(`${scenario}: ${line}`),
-      },
-      quick,
-    ).catch((err: unknown) => {
+    await runScenario(ctx, steps, quick, (done, of) => pace?.step(done, of, Date.now())).catch((err: unknown) => {
       injectionError = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
       log(`${scenario}: injecting a fault failed: ${injectionError}`);
     });
+    pace?.scheduleDone(Date.now());
+    await production;
     // Until every expected record is there (or nothing moves for long), then a quiet spell for extras.
     const deadline = Date.now() + (quick ? 240_000 : 600_000);
     while (finishedAt === null && Date.now() < deadline && Date.now() - Math.max(reader.lastAt, started) < 120_000)
@@ -332,6 +466,20 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   await reader.stop();
 
   const comparison = compare(expected, reader);
+  if (isLive && comparison.changes.length > 0) {
+    // Which changes a consumer taking the input as it arrived, without the merge, makes.
+    const byArrival = await oracle(arrivalOrder(input.good, reader), join(logDir, 'arrival-order.jsonl'));
+    for (const change of comparison.changes) {
+      const outputs = byArrival.outputs.get(change.topic);
+      const key = `${change.id} ${change.actual}`;
+      const n = outputs?.get(key) ?? 0;
+      if (n > 0) {
+        outputs?.set(key, n - 1);
+        change.byArrival = true;
+      }
+    }
+  }
+  const changedBy = (arrival: boolean) => comparison.changes.filter((ch) => ch.byArrival === arrival);
   const dead = checkDeadLetters(input, reader);
   const recoveries = faults
     .map((f) => f.recoveryMs)
@@ -346,6 +494,8 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   // broker failure) takes its count with it, so it must match exactly only where none did.
   const result: ScenarioResult = {
     scenario,
+    live: isLive,
+    production: pace !== null && produceStats !== null ? { ...pace.report(), ...(produceStats as ProduceStats) } : null,
     eventsIn: input.good.length,
     badRecords: input.expectedDeadLetters.size,
     duplicatesIn: input.counts.duplicate ?? 0,
@@ -353,12 +503,16 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
     outputsRead: COMPARED.reduce((n, t) => n + reader.of(t).length, 0),
     faults: faults.length,
     faultsMidStream: faults.filter((f) => f.midStream).length,
+    faultsWhileProducing: isLive ? faults.filter((f) => f.producing === true).length : null,
     faultKinds,
     deadLetters: dead.records,
     deadLettersMetric: metric,
     lost: comparison.lost,
     duplicated: comparison.duplicated,
-    changed: comparison.changed,
+    changed: comparison.changes.length,
+    changedByArrival: changedBy(true).length,
+    changedFields: fieldCounts(comparison.changes),
+    changes: comparison.changes.slice(0, 20),
     extra: comparison.extra,
     deadLettersMissing: dead.missing,
     deadLettersDuplicated: dead.duplicated,
@@ -381,6 +535,16 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   const failures: string[] = [];
   if (comparison.missing > 0) failures.push(`${comparison.missing} oracle outputs missing`);
   if (comparison.extra > 0) failures.push(`${comparison.extra} outputs the oracle does not have`);
+  if (comparison.lost > 0) failures.push(`${comparison.lost} oracle event ids lost`);
+  if (comparison.duplicated > 0) failures.push(`${comparison.duplicated} event ids duplicated`);
+  const unexplained = changedBy(false);
+  if (unexplained.length > 0)
+    failures.push(
+      `${unexplained.length} outputs changed in content, not by arrival order: ${unexplained
+        .slice(0, 3)
+        .map((ch) => `${ch.topic} ${ch.id} (${ch.fields.join(', ')})`)
+        .join('; ')}`,
+    );
   if (dead.missing > 0) failures.push(`${dead.missing} dead letters missing`);
   if (dead.duplicated > 0) failures.push(`${dead.duplicated} dead letters twice`);
   if (dead.unexpected > 0) failures.push(`${dead.unexpected} unexpected dead letters`);
@@ -389,6 +553,7 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   if (result.recoveryMs.unrecovered > 0) failures.push(`${result.recoveryMs.unrecovered} faults without recovery`);
   if (finishedAt === null) failures.push('the outputs never completed');
   if (injectionError !== null) failures.push(`injecting a fault failed: ${injectionError}`);
+  if (productionError !== null) failures.push(`producing the live input failed: ${productionError}`);
   const privacy = leaks(logDir, freeTexts(input));
   result.logLines = privacy.lines;
   result.logLinesWithFreeText = privacy.leaked;
@@ -396,25 +561,58 @@ async function runOne(scenario: Scenario, input: FaultInput, expected: Expected,
   result.failures = failures;
   result.passed = failures.length === 0;
   log(
-    `${scenario}: ${result.passed ? 'PASSED' : 'FAILED'}: lost ${result.lost}, duplicated ${result.duplicated}, changed ${result.changed}, extra ${result.extra}, dead letters ${dead.records} (metric ${metric}), missing ${dead.missing}, unexpected ${dead.unexpected}`,
+    `${scenario}: ${result.passed ? 'PASSED' : 'FAILED'}: lost ${result.lost}, duplicated ${result.duplicated}, changed ${result.changed} (by arrival order ${result.changedByArrival}), extra ${result.extra}, dead letters ${dead.records} (metric ${metric}), missing ${dead.missing}, unexpected ${dead.unexpected}`,
   );
   for (const e of [...failures, ...result.examples]) log(`  ${e}`);
   return result;
 }
 
+function fieldCounts(changes: readonly Change[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const ch of changes)
+    for (const f of ch.fields) counts[`${ch.topic}: ${f}`] = (counts[`${ch.topic}: ${f}`] ?? 0) + 1;
+  return counts;
+}
+
 function table(results: ScenarioResult[]): string {
   const ms = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(1)} s`);
+  const share = (n: number, of: number) => (of === 0 ? '-' : `${Math.round((n / of) * 100)} %`);
   const lines = [
-    '| scenario | events in | bad / duplicates in | faults (mid-stream) | dead letters (metric) | outputs | lost | duplicated | recovery median / max | result |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | input | events in | bad / duplicates in | faults (mid-stream) | mid-stream share | dead letters (metric) | outputs | lost | duplicated | changed by arrival order | recovery median / max | result |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
     const kinds = Object.entries(r.faultKinds)
       .map(([k, n]) => `${n}× ${k}`)
       .join(', ');
+    const input =
+      r.production === null ? 'backlog' : `live, ${r.production.recordsPerSecond}/s over ${ms(r.production.spanMs)}`;
+    const midStream =
+      r.faultsWhileProducing === null
+        ? share(r.faultsMidStream, r.faults)
+        : `${share(r.faultsMidStream, r.faults)} (${share(r.faultsWhileProducing, r.faults)} while producing)`;
+    const result = r.passed
+      ? r.changedByArrival > 0
+        ? `pass, ${r.changedByArrival} changed by arrival order`
+        : 'pass'
+      : 'FAIL';
     lines.push(
-      `| ${r.scenario} | ${r.eventsIn} | ${r.badRecords} / ${r.duplicatesIn} | ${r.faults} (${r.faultsMidStream})${kinds ? `: ${kinds}` : ''} | ${r.deadLetters} (${r.deadLettersMetric ?? '-'}) | ${r.outputsRead} of ${r.outputsExpected} | ${r.lost} | ${r.duplicated} | ${ms(r.recoveryMs.median)} / ${ms(r.recoveryMs.max)} | ${r.passed ? 'pass' : 'FAIL'} |`,
+      `| ${r.scenario} | ${input} | ${r.eventsIn} | ${r.badRecords} / ${r.duplicatesIn} | ${r.faults} (${r.faultsMidStream})${kinds ? `: ${kinds}` : ''} | ${midStream} | ${r.deadLetters} (${r.deadLettersMetric ?? '-'}) | ${r.outputsRead} of ${r.outputsExpected} | ${r.lost} | ${r.duplicated} | ${r.changedByArrival} of ${r.changed} changed | ${ms(r.recoveryMs.median)} / ${ms(r.recoveryMs.max)} | ${result} |`,
     );
+  }
+  const changed = results.filter((r) => r.changed > 0);
+  if (changed.length > 0) {
+    lines.push(
+      '',
+      'Changed: outputs with the event id of an oracle output but other content. Changed by arrival order: those',
+      'that the replay of the input in the order it became readable (no event-time merge) also gives; the others fail.',
+    );
+    for (const r of changed)
+      lines.push(
+        `- ${r.scenario}: ${r.changedByArrival} of ${r.changed}; fields: ${Object.entries(r.changedFields)
+          .map(([f, n]) => `${f} ×${n}`)
+          .join(', ')}`,
+      );
   }
   return lines.join('\n');
 }
@@ -444,17 +642,20 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   log(`logs in ${dir}`);
   const good = goodEvents(customers, seed);
-  const input = mixInput(good, Number(args['bad-share']), seed);
+  const input = mixInput(good, Number(args['bad-share']), seed, shape);
   log(
     `input: ${good.length} good events, ${input.records.length - good.length} bad records and duplicates (${JSON.stringify(input.counts)})`,
   );
-  const expected = await oracle(input, dir);
+  const expected = await oracle(input.good, join(dir, 'good.jsonl'));
   log(`oracle: ${expected.total} outputs from the replay of the good events`);
+  const messages = await encodeInput(input, new ContractSerde({ url: env.registryUrl }));
   const results: ScenarioResult[] = [];
-  for (const scenario of scenarios) results.push(await runOne(scenario, input, expected, dir));
+  for (const scenario of scenarios) results.push(await runOne(scenario, input, messages, expected, dir));
   const summary = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
+    shape,
+    live,
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), node: process.version },
     customers,
     seed,
@@ -464,10 +665,14 @@ async function main(): Promise<void> {
   };
   const outDir = resolve(repoRoot, 'test/faults/results');
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `${summary.date.slice(0, 10)}-${summary.mode}.json`);
+  const file = join(
+    outDir,
+    `${summary.date.slice(0, 10)}-${summary.mode}${shape === 'engine' ? '' : `-${shape}`}${live ? '-live' : ''}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
   if (process.env.CHURN_FAULTS_REPORT)
     writeFileSync(process.env.CHURN_FAULTS_REPORT, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(`Shape: ${shape} (${services.map((s) => s.service).join(', ')})\n`);
   console.log(table(results));
   console.log(
     `\n${results.filter((r) => r.passed).length} of ${results.length} scenarios passed in ${summary.wallSeconds} s; results in ${file}`,

@@ -1,12 +1,13 @@
 /**
  * The faults: each scenario is a schedule of faults injected while the services work
- * through the input. Every fault is recorded with when it happened and how long the
- * pipeline took to recover (every instance ready again; for the broker and the
- * registry, also the first output after the restart).
+ * through the input. Every fault is recorded with when it happened, whether the
+ * services were still working through the input (and, for a live input, whether it was
+ * still being produced), and how long the pipeline took to recover (every instance ready
+ * again; for the broker and the registry, also the first output after the restart).
  */
 import type { Random } from '@churn/cli';
 import { infra, type Reader } from './cluster.ts';
-import type { Instance } from './processes.ts';
+import type { Instance, ServiceOfShape } from './processes.ts';
 
 export interface FaultRecord {
   kind: string;
@@ -14,22 +15,30 @@ export interface FaultRecord {
   at: number;
   /** Whether the services had not yet finished the input when it happened. */
   midStream: boolean;
+  /** For a live input, whether records were still to be produced when it happened. */
+  producing: boolean | null;
   recoveryMs: number | null;
 }
 
 export interface FaultContext {
   rnd: Random;
   reader: Reader;
+  /** The services of the deployment shape. */
+  services: readonly ServiceOfShape[];
   instances: () => Instance[];
   addInstance: (service: string) => Instance;
   removeInstance: (instance: Instance) => void;
   finished: () => boolean;
+  /** For a live input, whether records are still to be produced; null for a backlog. */
+  producing: () => boolean | null;
   faults: FaultRecord[];
   log: (line: string) => void;
 }
 
-export const SCENARIOS = ['bad-input', 'kill', 'broker', 'registry', 'rebalance', 'slow', 'soak'] as const;
+export const SCENARIOS = ['bad-input', 'kill', 'broker', 'registry', 'rebalance', 'slow', 'soak', 'live-soak'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+/** Scenarios whose input is produced live whether or not the run is `--live`. */
+export const LIVE_SCENARIOS: readonly Scenario[] = ['live-soak'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,9 +64,12 @@ async function recovered(ctx: FaultContext, since: number): Promise<number | nul
 }
 
 function record(ctx: FaultContext, kind: string, target: string, at: number): FaultRecord {
-  const fault: FaultRecord = { kind, target, at, midStream: !ctx.finished(), recoveryMs: null };
+  const producing = ctx.producing();
+  const fault: FaultRecord = { kind, target, at, midStream: !ctx.finished(), producing, recoveryMs: null };
   ctx.faults.push(fault);
-  ctx.log(`fault ${ctx.faults.length}: ${kind} ${target}${fault.midStream ? '' : ' (after the input was done)'}`);
+  const when =
+    producing === true ? ' (input still being produced)' : fault.midStream ? '' : ' (after the input was done)';
+  ctx.log(`fault ${ctx.faults.length}: ${kind} ${target}${when}`);
   return fault;
 }
 
@@ -149,68 +161,81 @@ export async function pause(ctx: FaultContext): Promise<void> {
   fault.recoveryMs = await allReady(ctx, at);
 }
 
-/** Runs a scenario's faults; returns when its schedule is done. */
-export async function runScenario(scenario: Scenario, ctx: FaultContext, quick: boolean): Promise<void> {
-  const gap = () => sleep(ctx.rnd.int(quick ? 200 : 1000, quick ? 1000 : 4000));
+/**
+ * The scenario's schedule: the steps to run one after the other, a short gap before each.
+ * With a single service (the engine), the scenarios that kill or pause an instance run
+ * two instances of it, so that a fault hands its partitions over to the other one, as
+ * it does between the services of the per-processor shape.
+ */
+export function scheduleOf(scenario: Scenario, ctx: FaultContext, quick: boolean): Array<() => Promise<void>> {
   const kills = quick ? 3 : 10;
+  const deciding = (ctx.services.find((s) => s.decides) ?? ctx.services[0])?.dir as string;
+  const second = async () => {
+    if (ctx.services.length > 1) return;
+    const extra = ctx.addInstance(deciding);
+    await extra.waitReady();
+  };
+  const plan: Array<() => Promise<void>> = [];
   switch (scenario) {
     case 'bad-input':
-      return;
+      break;
     case 'kill':
-      for (let i = 0; i < kills; i++) {
-        await gap();
-        await killService(ctx);
-      }
-      return;
-    case 'broker':
-      for (let i = 0; i < (quick ? 1 : 2); i++) {
-        await gap();
-        await killBroker(ctx);
-      }
-      return;
-    case 'registry':
-      for (let i = 0; i < (quick ? 1 : 2); i++) {
-        await gap();
-        await restartRegistry(ctx, i === 0);
-      }
-      return;
-    case 'rebalance':
-      for (let i = 0; i < (quick ? 2 : 5); i++) {
-        await gap();
-        await rebalance(ctx);
-      }
-      return;
-    case 'slow': {
-      // Two instances of the decision service, so a long pause hands its partitions over.
-      const extra = ctx.addInstance('decisions');
-      await extra.waitReady();
-      for (let i = 0; i < (quick ? 2 : 6); i++) {
-        await gap();
-        await pause(ctx);
-      }
-      return;
-    }
-    case 'soak': {
-      // Every fault, shuffled: at least `kills` SIGKILLs among them.
-      const plan: Array<() => Promise<void>> = [];
+      plan.push(second);
       for (let i = 0; i < kills; i++) plan.push(() => killService(ctx));
+      break;
+    case 'broker':
+      for (let i = 0; i < (quick ? 1 : 2); i++) plan.push(() => killBroker(ctx));
+      break;
+    case 'registry':
+      for (let i = 0; i < (quick ? 1 : 2); i++) plan.push(() => restartRegistry(ctx, i === 0));
+      break;
+    case 'rebalance':
+      for (let i = 0; i < (quick ? 2 : 5); i++) plan.push(() => rebalance(ctx));
+      break;
+    case 'slow': {
+      // Two instances of the deciding service, so a long pause hands its partitions over.
+      plan.push(async () => {
+        const extra = ctx.addInstance(deciding);
+        await extra.waitReady();
+      });
+      for (let i = 0; i < (quick ? 2 : 6); i++) plan.push(() => pause(ctx));
+      break;
+    }
+    case 'soak':
+    case 'live-soak': {
+      // Every fault, shuffled: at least `kills` SIGKILLs among them.
+      const faults: Array<() => Promise<void>> = [];
+      for (let i = 0; i < kills; i++) faults.push(() => killService(ctx));
       for (let i = 0; i < (quick ? 1 : 2); i++) {
-        plan.push(() => killBroker(ctx));
-        plan.push(() => restartRegistry(ctx, i === 0));
+        faults.push(() => killBroker(ctx));
+        faults.push(() => restartRegistry(ctx, i === 0));
       }
       for (let i = 0; i < (quick ? 1 : 3); i++) {
-        plan.push(() => rebalance(ctx));
-        plan.push(() => pause(ctx));
+        faults.push(() => rebalance(ctx));
+        faults.push(() => pause(ctx));
       }
-      for (let i = plan.length - 1; i > 0; i--) {
+      for (let i = faults.length - 1; i > 0; i--) {
         const j = ctx.rnd.int(0, i);
-        [plan[i], plan[j]] = [plan[j] as () => Promise<void>, plan[i] as () => Promise<void>];
+        [faults[i], faults[j]] = [faults[j] as () => Promise<void>, faults[i] as () => Promise<void>];
       }
-      for (const fault of plan) {
-        await gap();
-        await fault();
-      }
-      return;
+      plan.push(second, ...faults);
+      break;
     }
+  }
+  return plan;
+}
+
+/** Runs a schedule of `scheduleOf`; `onStep(done, of)` after each step. Returns when it is done. */
+export async function runScenario(
+  ctx: FaultContext,
+  plan: ReadonlyArray<() => Promise<void>>,
+  quick: boolean,
+  onStep: (done: number, of: number) => void = () => {},
+): Promise<void> {
+  const gap = () => sleep(ctx.rnd.int(quick ? 200 : 1000, quick ? 1000 : 4000));
+  for (let i = 0; i < plan.length; i++) {
+    await gap();
+    await (plan[i] as () => Promise<void>)();
+    onStep(i + 1, plan.length);
   }
 }
