@@ -27,7 +27,9 @@ export type ChurnErrorCode =
   /** Configuration given at start-up is invalid. */
   | 'CHURN_CONFIG_INVALID'
   /** A topology's input topics, or its changelog, do not have the same partition count. */
-  | 'CHURN_TOPICS_NOT_COPARTITIONED';
+  | 'CHURN_TOPICS_NOT_COPARTITIONED'
+  /** A state in a changelog that this version cannot read (another codec, an unknown schema version, bad bytes). */
+  | 'CHURN_STATE_UNREADABLE';
 
 const RETRIABLE: ReadonlySet<ChurnErrorCode> = new Set(['CHURN_REGISTRY_UNAVAILABLE']);
 

@@ -81,6 +81,7 @@ export {
   learnAcrossPartitions,
   learningMark,
   modelOf,
+  NEW_CUSTOMER_LEARNING,
   NPS_BANDS,
   type NpsBand,
   npsBandOf,
