@@ -45,6 +45,8 @@ const { values: opts, positionals } = parseArgs({
     'merge-idle-ms': { type: 'string' },
     rate: { type: 'string' },
     'cancellation-share': { type: 'string' },
+    /** Also the exactly-once passthrough's other ways of cutting transactions (TXN_VARIANTS), both clients. */
+    'txn-variants': { type: 'boolean', default: false },
     /** Prints the summary table of results files (later files win for a figure) and exits. */
     summarize: { type: 'boolean', default: false },
   },
@@ -318,6 +320,16 @@ async function main(): Promise<number> {
       await attempt('passthroughPlatformatic', () =>
         figure('passthrough', { client: 'platformatic', guarantee: 'at_least_once', groups: all, ...rep }),
       );
+      await attempt('passthroughPlatformaticTransactional', () =>
+        figure('passthrough', { client: 'platformatic', guarantee: 'exactly_once', groups: all, verify: true, ...rep }),
+      );
+      if (opts['txn-variants']) {
+        const { TXN_VARIANTS } = await import('./lib/passthrough.ts');
+        for (const [key, v] of Object.entries(TXN_VARIANTS))
+          await attempt(key, () =>
+            figure('passthrough', { ...v, guarantee: 'exactly_once', groups: all, verify: true, ...rep }),
+          );
+      }
       const { allTopologies } = await import('@churn/cli');
       const { policy } = await import('./lib/common.ts');
       const fanOut = allTopologies(policy())

@@ -98,6 +98,34 @@ export function summaryRows(results: Results): Row[] {
     'events/CPU s',
     vsRawCpu,
   );
+  // Exactly-once passthrough with @platformatic/kafka, and the other ways of cutting
+  // transactions (--txn-variants), against raw kafkajs and against kafkajs transactional.
+  const kTxn = get(results, 'passthroughKafkajsTransactional.eventsPerSecond');
+  const kTxnCpu = get(results, 'passthroughKafkajsTransactional.eventsPerCpuSecond');
+  const vsTxn = { name: 'kafkajs transactional passthrough', value: kTxn?.median };
+  const vsTxnCpu = { name: 'kafkajs transactional passthrough, per CPU second', value: kTxnCpu?.median };
+  const transactional: Array<[string, string]> = [
+    ['passthroughPlatformaticTransactional', 'Raw passthrough, @platformatic/kafka, transactional'],
+  ];
+  for (const key of Object.keys(results).filter((k) => /^passthrough(Kafkajs|Platformatic)Txn/.test(k))) {
+    const t = (results[key] as { txn?: Record<string, unknown> } | undefined)?.txn;
+    const how = t
+      ? [
+          t.producers === 'instance' ? 'one producer' : 'a producer per partition',
+          `<= ${t.maxRecords} records`,
+          t.intervalMs ? `open ${t.intervalMs} ms` : '',
+          t.pipeline ? 'pipelined' : '',
+        ].filter(Boolean)
+      : [];
+    const client = key.startsWith('passthroughKafkajs') ? 'kafkajs' : '@platformatic/kafka';
+    transactional.push([key, `Raw passthrough, ${client}, transactional (${how.join(', ')})`]);
+  }
+  for (const [key, label] of transactional) {
+    add(label, `${key}.eventsPerSecond`, 'events/s', vsRaw);
+    add(`${label}, per CPU second`, `${key}.eventsPerCpuSecond`, 'events/CPU s', vsRawCpu);
+    add(`${label} / kafkajs transactional`, `${key}.eventsPerSecond`, 'events/s', vsTxn);
+    add(`${label} / kafkajs transactional, per CPU second`, `${key}.eventsPerCpuSecond`, 'events/CPU s', vsTxnCpu);
+  }
   add(
     'Raw passthrough, kafkajs, transactional, one group per service, per CPU second',
     'passthroughKafkajsFanOut.eventsPerCpuSecond',
