@@ -290,6 +290,17 @@ describe('decode(encode(state))', () => {
     expect(back.signals?.invoice?.value).toBe(back.followUps?.value);
   });
 
+  it('writes a state of any size', () => {
+    const decided = Array.from({ length: 300 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const large: EngineState = { decisions: { value: null, decided } };
+    const bytes = engineStateCodec.encode(large);
+    expect(bytes.length).toBeGreaterThan(10_000);
+    expect(engineStateCodec.decode(bytes)).toStrictEqual(large);
+    const small: EngineState = { decisions: { value: null, decided: ['a'] } };
+    expect(engineStateCodec.decode(engineStateCodec.encode(small))).toStrictEqual(small);
+    expect(engineStateCodec.decode(bytes)).toStrictEqual(large);
+  });
+
   it('refuses a state that does not fit the schema instead of writing it wrong', () => {
     const state: EngineState = {
       followUps: {
@@ -388,18 +399,25 @@ describe('state versions', () => {
     expect(reader.decode(written)).toStrictEqual(reader.decode(written));
   });
 
-  it('read a state an older schema wrote: int widened to long, a field made optional, a new enum symbol', () => {
+  it('read a state an older schema wrote: types widened, a field made optional, a new union branch, a new enum symbol, a record renamed with an alias', () => {
     const newer = edited((s) => {
       const value = record(s, 'CustomerValueState');
-      const marks = value.fields.find((f) => f.name === 'invoiceMarks')!;
-      marks.type = { type: 'array', items: 'long' };
+      value.fields.find((f) => f.name === 'invoiceMarks')!.type = { type: 'array', items: 'long' };
+      value.fields.find((f) => f.name === 'lastNps')!.type = ['null', 'int', 'string'];
+      value.fields.push({ name: 'plan', type: ['null', 'string'], default: null });
+      const profile = record(s, 'ProfileFacts') as {
+        name?: string;
+        aliases?: string[];
+        fields: { name: string; type: unknown }[];
+      };
+      profile.name = 'Profile';
+      profile.aliases = ['churn.state.engine.ProfileFacts'];
+      profile.fields.find((f) => f.name === 'acquisitionCost')!.type = 'double';
       const snapshot = record(s, 'CustomerValue');
       const currency = snapshot.fields.find((f) => f.name === 'currency')!;
       currency.type = ['null', 'string'];
       currency.default = null;
-      const tier = snapshot.fields.find((f) => f.name === 'tier')!;
-      (tier.type as { symbols: string[] }).symbols.push('E');
-      value.fields.push({ name: 'plan', type: ['null', 'string'], default: null });
+      (snapshot.fields.find((f) => f.name === 'tier')!.type as { symbols: string[] }).symbols.push('E');
     });
     const reader = engineStateCodecOf(
       new Map([
@@ -408,6 +426,7 @@ describe('state versions', () => {
       ]),
       2,
     );
+    expect(full.value?.lastNps).not.toBeNull();
     expect(reader.decode(engineStateCodec.encode(full))).toStrictEqual(full);
   });
 
@@ -434,19 +453,56 @@ describe('state versions', () => {
     expect(refused(Buffer.alloc(0)).message).toMatch(/no bytes/);
   });
 
-  it('refuse an older schema that does not resolve, naming its version', () => {
-    const narrowed = edited((s) => {
-      const value = record(s, 'CustomerValueState');
-      value.fields.find((f) => f.name === 'asOf')!.type = 'double';
-    });
-    const writer = engineStateCodecOf(new Map([[1, narrowed]]), 1);
-    const reader = engineStateCodecOf(
-      new Map([
-        [1, narrowed],
-        [2, current],
-      ]),
-      2,
-    );
-    expect(() => reader.decode(writer.encode(full))).toThrow(/version 1 does not resolve to version 2/);
+  it('refuse an older state the current schema cannot resolve, naming its version', () => {
+    const changes: [string, 'writer' | 'reader', (s: Parameters<Parameters<typeof edited>[0]>[0]) => void][] = [
+      [
+        'a type narrowed',
+        'writer',
+        (s) => {
+          record(s, 'CustomerValueState').fields.find((f) => f.name === 'asOf')!.type = 'double';
+        },
+      ],
+      [
+        'a field added without a default',
+        'reader',
+        (s) => {
+          record(s, 'CustomerValueState').fields.push({ name: 'plan', type: 'string' });
+        },
+      ],
+      [
+        'a field renamed without an alias',
+        'reader',
+        (s) => {
+          record(s, 'CustomerValueState').fields.find((f) => f.name === 'asOf')!.name = 'asAt';
+        },
+      ],
+      [
+        'an enum symbol removed',
+        'reader',
+        (s) => {
+          const segment = record(s, 'CustomerValue').fields.find((f) => f.name === 'segment')!;
+          (segment.type as [string, { symbols: string[] }])[1].symbols = ['B2C'];
+        },
+      ],
+    ];
+    for (const [change, side, edit] of changes) {
+      const changed = edited(edit);
+      const writerSchema = side === 'writer' ? changed : current;
+      const readerSchema = side === 'reader' ? changed : current;
+      const writer = engineStateCodecOf(new Map([[1, writerSchema]]), 1);
+      const reader = engineStateCodecOf(
+        new Map([
+          [1, writerSchema],
+          [2, readerSchema],
+        ]),
+        2,
+      );
+      expect(() => reader.decode(writer.encode(full)), change).toThrow(
+        expect.objectContaining({
+          code: 'CHURN_STATE_UNREADABLE',
+          message: expect.stringMatching(/^engine state: version 1 /),
+        }),
+      );
+    }
   });
 });

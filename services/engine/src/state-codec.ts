@@ -7,23 +7,23 @@
  *
  * A state written with an older version is read through Avro schema resolution from its
  * writer schema to the current one. So these changes need no rebuild: write the new
- * schema as the next version file (the codec writes the highest) and adapt `stateOf`
- * and `wireOf` below:
+ * schema as the next version file, raise ENGINE_STATE_VERSION to it, and adapt
+ * `stateOf` and `wireOf` below:
  * - a new field with a default (a new part, a new optional fact: old states read the default);
  * - a field removed (old states' values of it are skipped);
- * - a type widened: int to long, int or long to double;
+ * - a type widened: int to long, long to double;
  * - a field made optional (T to ["null", T]), a new branch in a union, a new enum symbol
  *   appended (an old state never holds it);
- * - a field or record renamed with its old name in `aliases`.
+ * - a record renamed with its old name in `aliases`.
  *
  * These need a rebuild, that is a new `stateVersion` on the engine's topology (a new
  * consumer group and changelog, the state rebuilt from the inputs):
  * - a change of what a field means, even if its Avro type stays (units, an id's hash, how
  *   invoice marks are packed, which events a list remembers): resolution would read the
  *   old numbers as if they meant the new thing;
- * - a type narrowed (long to int, double to long), a field renamed without an alias, a
+ * - a type narrowed (double to long, long to int), a field renamed without an alias, a
  *   new field without a default, an enum symbol removed: resolution refuses the old state
- *   (CHURN_STATE_UNREADABLE at restore) rather than guessing.
+ *   (decode throws CHURN_STATE_UNREADABLE, naming the version) rather than guessing.
  *
  * Decoding gives exactly what the processors built: plain objects with their keys in the
  * processors' order, undefined for an absent part or signal state (null where the types
@@ -361,23 +361,25 @@ export function engineStateCodecOf(
     resolvers.set(version, resolver);
     return resolver;
   };
-  let scratch = Buffer.allocUnsafe(4096);
+  let scratch = Buffer.allocUnsafe(1024);
 
   return {
     encode(state) {
       const wire = wireOf(state);
-      if (!type.isValid(wire)) {
-        throw new TypeError(`engine state does not fit schema v${current}: ${misfits(type, wire)}`);
+      let end: number;
+      try {
+        // avsc checks each value as it writes it: a fraction in a long, a null where none may be.
+        end = type.encode(wire, scratch, HEADER_BYTES);
+        if (end < 0) {
+          // Short by -end bytes.
+          scratch = Buffer.allocUnsafe(Math.max(scratch.length - end, 2 * scratch.length));
+          end = type.encode(wire, scratch, HEADER_BYTES);
+        }
+      } catch (error) {
+        throw new TypeError(`engine state does not fit schema v${current}: ${misfits(type, wire)}`, { cause: error });
       }
       scratch[0] = STATE_MAGIC;
       scratch[1] = current;
-      let end = type.encode(wire, scratch, HEADER_BYTES);
-      if (end < 0) {
-        scratch = Buffer.allocUnsafe(Math.max(-end, 2 * scratch.length));
-        scratch[0] = STATE_MAGIC;
-        scratch[1] = current;
-        end = type.encode(wire, scratch, HEADER_BYTES);
-      }
       return Buffer.from(scratch.subarray(0, end));
     },
     decode(bytes) {
