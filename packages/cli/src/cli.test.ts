@@ -153,7 +153,7 @@ describe('churnctl replay', () => {
     const lines = [...good, stranger].map((e) => JSON.stringify(e));
     writeFileSync(join(dir, 'in.jsonl'), `${lines.join('\n')}\n`);
     const { stderr } = await churnctl('replay', '--in', join(dir, 'in.jsonl'), '--out', join(dir, 'out.jsonl'));
-    expect(stderr).toContain(`line ${lines.length}: CHURN_UNKNOWN_CUSTOMER: churn-decisions:`);
+    expect(stderr).toContain(`line ${lines.length}: CHURN_UNKNOWN_CUSTOMER: churn-engine:`);
     const dead = readFileSync(join(dir, 'out.dlq.jsonl'), 'utf8').trim().split('\n');
     expect(dead.map((l) => JSON.parse(l).code)).toEqual(['CHURN_UNKNOWN_CUSTOMER']);
     const outputs = readFileSync(join(dir, 'out.jsonl'), 'utf8');

@@ -9,7 +9,7 @@ import { defaultPolicy } from '@churn/domain/testing';
 import type { Topology } from '@churn/runtime';
 import { describe, expect, it } from 'vitest';
 import { generatePopulation } from './generate.ts';
-import { allTopologies } from './topologies.ts';
+import { allTopologies, SHAPES } from './topologies.ts';
 
 const DAY = 86_400_000;
 
@@ -18,12 +18,14 @@ const plain = (state: unknown) => JSON.parse(JSON.stringify(state ?? null)) as u
 
 describe('Topology.dueAt', () => {
   const events = generatePopulation({ customers: 50, months: 14, seed: 7 });
-  const ticking = allTopologies(defaultPolicy).filter((t) => t.tick);
+  // Both deployment shapes: the engine, and the topologies of one service per processor.
+  const ticking = SHAPES.flatMap((shape) => allTopologies(defaultPolicy, shape)).filter((t) => t.tick);
 
   it('is given by every topology with a clock step', () => {
     expect(ticking.map((t) => t.name).sort()).toEqual([
       'churn-customer-value',
       'churn-decisions',
+      'churn-engine',
       'churn-follow-ups',
       'churn-signals',
     ]);
