@@ -2,18 +2,18 @@
  * State: restore time from the changelog, and heap bytes per customer kept.
  *
  * A changelog topic (3 partitions, compacted) is filled once with `customers` states
- * as the decisions service writes them: JSON of its state (the customer's value with
- * its invoices, and the cancellations decided), keyed by customerId, in the partition
- * of the key, in transactions of 1 000 records, plus each partition's clock. The states
- * are those the decisions topology leaves after a generated population's history,
- * repeated under new customer ids.
+ * as the engine writes them: its whole state per customer (the value with its invoices,
+ * the decisions, the signals and the follow-ups) in its state codec (versioned Avro),
+ * keyed by customerId, in the partition of the key, in transactions of 1 000 records,
+ * plus each partition's clock. The states are those the engine leaves after a generated
+ * population's history, repeated under new customer ids.
  *
  * Each repetition starts a KafkaRunner on that changelog (a topology with an empty
  * input) and waits until it is ready: the restore time is the runner's own
  * (churn_state_restore_duration_seconds), the heap per customer is the heap growth
  * over the restore (after a full GC both sides) divided by the keys held.
  */
-import { allTopologies } from '@churn/cli';
+import { allTopologies, SHAPES } from '@churn/cli';
 import { createKafka, createLogger, KafkaRunner, PipelineMetrics, type Topology } from '@churn/runtime';
 import type { Producer } from 'kafkajs';
 import {
@@ -51,9 +51,16 @@ function gc(): void {
   collect();
 }
 
-/** The states a service keeps after a generated history: JSON per customer. */
-function templates(service = 'churn-decisions'): { json: string; id: string }[] {
-  const decisions = allTopologies(policy()).find((t) => t.name === service) as Topology<unknown>;
+/** The engine's topology: the state the figure restores. */
+function engine(): Topology<unknown> {
+  return allTopologies(policy(), 'engine').find((t) => t.name === 'churn-engine') as Topology<unknown>;
+}
+
+/** The states a topology keeps after a generated history: JSON per customer. */
+function templates(service = 'churn-engine'): { json: string; id: string }[] {
+  const decisions = SHAPES.flatMap((shape) => allTopologies(policy(), shape)).find(
+    (t) => t.name === service,
+  ) as Topology<unknown>;
   const store = new Map<string, unknown>();
   for (const e of generate({ customers: 1_000, months: 14, seed: 3 })) {
     if (!decisions.inputs.includes(e.topic)) continue;
@@ -93,7 +100,7 @@ async function fill(customers: number): Promise<{ records: number; bytes: number
   await admin.disconnect();
   const states = templates();
   progress(
-    `state: ${states.length} distinct decision states (mean ${Math.round(states.reduce((n, s) => n + s.json.length, 0) / states.length)} bytes of JSON); writing ${customers} to ${CHANGELOG}`,
+    `state: ${states.length} distinct engine states (mean ${Math.round(states.reduce((n, s) => n + s.json.length, 0) / states.length)} bytes of JSON); writing ${customers} to ${CHANGELOG}`,
   );
   const started = performance.now();
   const producers: Producer[] = [];
@@ -112,7 +119,9 @@ async function fill(customers: number): Promise<{ records: number; bytes: number
     isr: [1],
     partitionErrorCode: 0,
   }));
-  const queues: Array<Array<{ key: string; value: string }>> = Array.from({ length: PARTITIONS }, () => []);
+  const codec = engine().stateCodec;
+  if (!codec) throw new Error('the engine has no state codec');
+  const queues: Array<Array<{ key: string; value: string | Buffer }>> = Array.from({ length: PARTITIONS }, () => []);
   let bytes = 0;
   let records = 0;
   // Transactions of one partition one after another (one producer each), partitions side by side.
@@ -130,7 +139,7 @@ async function fill(customers: number): Promise<{ records: number; bytes: number
   for (let i = 0; i < customers; i++) {
     const template = states[i % states.length]!;
     const key = `cust-${String(i + 1).padStart(7, '0')}`;
-    const value = template.json.replaceAll(template.id, key);
+    const value = codec.encode(JSON.parse(template.json.replaceAll(template.id, key)));
     const p = partitionOf({ topic: CHANGELOG, partitionMetadata, message: { key, value } });
     queues[p]!.push({ key, value });
     bytes += key.length + value.length;
@@ -167,6 +176,7 @@ async function once(): Promise<Rep> {
     outputs: [],
     internalTopics: [{ topic: INPUT, record: 'CancellationRequested', partitions: PARTITIONS }],
     process: () => ({ state: undefined, emit: [] }),
+    ...(engine().stateCodec ? { stateCodec: engine().stateCodec } : {}),
   };
   const config = serviceConfig();
   const logger = createLogger({ service: NAME, level: 'fatal' });
@@ -236,7 +246,13 @@ function parseAll(records: ReadonlyArray<{ key: string; value: Buffer }>): Map<s
  */
 function heapByService(count: number): Record<string, { jsonBytes: number; heapBytes: number }> {
   const out: Record<string, { jsonBytes: number; heapBytes: number }> = {};
-  for (const service of ['churn-customer-value', 'churn-decisions', 'churn-signals', 'churn-follow-ups']) {
+  for (const service of [
+    'churn-engine',
+    'churn-customer-value',
+    'churn-decisions',
+    'churn-signals',
+    'churn-follow-ups',
+  ]) {
     out[service] = heapOf(service, count);
     progress(
       `state of ${service}: ${out[service].heapBytes} heap bytes per customer (${out[service].jsonBytes} bytes of JSON)`,
@@ -279,7 +295,8 @@ export async function run(args: StateArgs) {
   return {
     customers: args.customers,
     changelogBytes: filled.bytes,
-    meanStateJsonBytes: Math.round(filled.bytes / filled.records),
+    /** Key and value bytes per changelog record (the engine's Avro state). */
+    meanStateBytes: Math.round(filled.bytes / filled.records),
     fillSeconds: Number(filled.seconds.toFixed(1)),
     restoreSeconds: summarize(
       reps.map((r) => r.restoreSeconds),
