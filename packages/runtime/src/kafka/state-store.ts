@@ -25,7 +25,7 @@ export class StateStore<S> implements CommittedState<S> {
   clock: number | null = null;
   shared: unknown;
   readonly #codec: StateCodec<S>;
-  readonly #changelog: string;
+  readonly changelog: string;
   /** A key's due time; null when the topology has no tick (nothing to index). */
   readonly #dueOf: ((key: string, state: S | undefined) => number) | null;
 
@@ -37,7 +37,7 @@ export class StateStore<S> implements CommittedState<S> {
   ) {
     this.partition = partition;
     this.#codec = codec;
-    this.#changelog = changelog;
+    this.changelog = changelog;
     this.#dueOf = dueOf;
   }
 
@@ -95,7 +95,7 @@ export class StateStore<S> implements CommittedState<S> {
 
   /** Stages a transaction's changelog records into it, before it commits. */
   stageChangelog(txn: Transaction<S>): void {
-    for (const message of this.changelogOf(txn)) txn.push(this.#changelog, message);
+    for (const message of this.changelogOf(txn)) txn.push(this.changelog, message);
   }
 
   /** Takes a committed transaction's state changes, clock and shared record. */

@@ -1,5 +1,7 @@
-import { deadLetterTopicOf, topicCatalogue } from '@churn/contracts';
+import { ChurnError, deadLetterTopicOf, topicCatalogue } from '@churn/contracts';
 import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import type { Topology } from '../topology.ts';
 
 export interface TopicSpec {
   topic: string;
@@ -109,4 +111,59 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
     if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * Creates what a topology's topics lack and checks they are co-partitioned; returns the
+ * partition count of its inputs. The inputs that exist say how many partitions the
+ * topology has (an internal input, its own count; none yet, `partitions`), and what is
+ * missing is created with that count, the changelog included.
+ */
+export async function prepareTopologyTopics(
+  admin: Admin,
+  topology: Pick<Topology<unknown>, 'name' | 'inputs' | 'outputs' | 'internalTopics'>,
+  changelog: string,
+  options: { partitions: number; replicationFactor: number; log: Logger },
+): Promise<number> {
+  const check = (counts: ReadonlyMap<string, number>) => {
+    const problem = coPartitioningProblem(counts, topology.inputs, changelog);
+    if (problem !== null) throw new ChurnError('CHURN_TOPICS_NOT_COPARTITIONED', `${topology.name}: ${problem}`);
+  };
+  const internal = topology.internalTopics ?? [];
+  const internalNames = new Set(internal.map((t) => t.topic));
+  const before = await partitionCounts(admin, [...topology.inputs, changelog]);
+  check(before);
+  const existingInput = topology.inputs.find((t) => before.has(t));
+  const fixedInternalInput = internal.find((t) => topology.inputs.includes(t.topic) && typeof t.partitions === 'number')
+    ?.partitions as number | undefined;
+  const partitions =
+    existingInput !== undefined ? (before.get(existingInput) as number) : (fixedInternalInput ?? options.partitions);
+  const created = await ensureTopics(
+    admin,
+    topicsOf(
+      topology.inputs.filter((t) => !internalNames.has(t)),
+      topology.outputs.filter((t) => !internalNames.has(t)),
+      changelog,
+    ),
+    partitions,
+    options.replicationFactor,
+  );
+  // A co-partitioned internal topic has the customer-scoped topics' count.
+  const customerScoped =
+    (await partitionCounts(admin, ['customer.profiles.v1'])).get('customer.profiles.v1') ?? options.partitions;
+  for (const t of internal) {
+    created.push(
+      ...(await ensureTopics(
+        admin,
+        topicsOf(topology.inputs.includes(t.topic) ? [t.topic] : [], [t.topic]),
+        t.partitions === 'co-partitioned' ? customerScoped : t.partitions,
+        options.replicationFactor,
+      )),
+    );
+  }
+  if (created.length > 0) options.log.info({ topics: created, partitions }, 'created missing topics');
+  // Again with what was created (another instance may have created some at the same time).
+  const counts = await partitionCounts(admin, [...topology.inputs, changelog]);
+  check(counts);
+  return counts.get(topology.inputs[0] as string) ?? partitions;
 }
