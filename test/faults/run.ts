@@ -22,7 +22,7 @@
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL of the local infra (npm run infra:up), which
  * it starts itself when nothing answers; the broker and registry faults stop and start
  * them through infra/local (CHURN_INFRA_DIR and the CHURN_* ports say which). Writes
- * test/faults/results/<date>-<full|quick>[-services][-live].json and prints a Markdown
+ * test/faults/results/<date>[-services][-live]-<full|quick>.json and prints a Markdown
  * table. Exits 1 when any scenario lost, duplicated or changed an output (other than by
  * arrival order) or a dead letter.
  */
@@ -468,7 +468,11 @@ async function runOne(
   const comparison = compare(expected, reader);
   if (isLive && comparison.changes.length > 0) {
     // Which changes a consumer taking the input as it arrived, without the merge, makes.
-    const byArrival = await oracle(arrivalOrder(input.good, reader), join(logDir, 'arrival-order.jsonl'));
+    const byArrival = await oracle(
+      arrivalOrder(input.good, reader),
+      // Beside the logs, not among them: the log scan looks for the input's free text.
+      join(dir, `${scenario}-arrival-order.jsonl`),
+    );
     for (const change of comparison.changes) {
       const outputs = byArrival.outputs.get(change.topic);
       const key = `${change.id} ${change.actual}`;
@@ -667,7 +671,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const file = join(
     outDir,
-    `${summary.date.slice(0, 10)}-${summary.mode}${shape === 'engine' ? '' : `-${shape}`}${live ? '-live' : ''}.json`,
+    `${summary.date.slice(0, 10)}${shape === 'engine' ? '' : `-${shape}`}${live ? '-live' : ''}-${summary.mode}.json`,
   );
   writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
   if (process.env.CHURN_FAULTS_REPORT)
