@@ -59,7 +59,7 @@ const WARMUPS = QUICK ? 0 : 1;
 const CUSTOMERS = opts.customers ? Number(opts.customers) : QUICK ? 150 : 2_000;
 const MONTHS = 14;
 const STATE_CUSTOMERS = opts['state-customers'] ? Number(opts['state-customers']) : QUICK ? 20_000 : 1_000_000;
-const ALL = ['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state'] as const;
+const ALL = ['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state', 'scale'] as const;
 type Section = (typeof ALL)[number];
 const only = new Set<Section>((opts.only?.split(',') as Section[] | undefined) ?? ALL);
 for (const s of only) if (!ALL.includes(s)) throw new Error(`--only: unknown figure ${s}; one of ${ALL.join(', ')}`);
@@ -332,7 +332,7 @@ async function main(): Promise<number> {
       }
       const { allTopologies } = await import('@churn/cli');
       const { policy } = await import('./lib/common.ts');
-      const fanOut = allTopologies(policy())
+      const fanOut = allTopologies(policy(), 'services')
         .map((t) => t.inputs.filter((i) => (INPUT_TOPICS as readonly string[]).includes(i)))
         .filter((inputs) => inputs.length > 0);
       await attempt('passthroughKafkajsFanOut', () =>
@@ -349,6 +349,13 @@ async function main(): Promise<number> {
       );
       await attempt('pipelineAtLeastOnce', () =>
         figure('pipeline', { guarantee: 'at_least_once', mergeIdleMs: MERGE_IDLE_MS, ...rep }),
+      );
+      // The per-processor shape (one service, group and state per processor) beside the engine.
+      await attempt('pipelineServicesExactlyOnce', () =>
+        figure('pipeline', { guarantee: 'exactly_once', shape: 'services', mergeIdleMs: MERGE_IDLE_MS, ...rep }),
+      );
+      await attempt('pipelineServicesAtLeastOnce', () =>
+        figure('pipeline', { guarantee: 'at_least_once', shape: 'services', mergeIdleMs: MERGE_IDLE_MS, ...rep }),
       );
     }
     if (only.has('peer')) {
@@ -451,6 +458,20 @@ async function main(): Promise<number> {
     }
     if (only.has('domain')) {
       await attempt('domain', () => domainFigure());
+    }
+    // Last: it replaces the input topics with six-partition ones, and deletes them after.
+    if (only.has('scale')) {
+      await attempt('scaleOut', () =>
+        figure('scale', {
+          instances: [1, 2, 3],
+          customers: CUSTOMERS,
+          months: MONTHS,
+          guarantee: 'exactly_once',
+          mergeIdleMs: MERGE_IDLE_MS,
+          warmups: WARMUPS,
+          reps: QUICK ? 1 : Math.min(REPS, 3),
+        }),
+      );
     }
   } finally {
     stopAll();
