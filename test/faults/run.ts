@@ -81,7 +81,7 @@ if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}; one of ${S
 const services = servicesOfShape(shape);
 const live = args.live === true;
 const scenarios = (args.scenario?.split(',') ??
-  (quick ? ['bad-input', 'kill', 'soak', 'live-soak'] : [...SCENARIOS])) as Scenario[];
+  (quick ? ['bad-input', 'kill', 'soak'] : [...SCENARIOS])) as Scenario[];
 for (const s of scenarios)
   if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 const customers = Number(args.customers ?? (quick ? 150 : 950));
