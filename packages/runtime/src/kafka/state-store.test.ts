@@ -11,14 +11,27 @@ type State = { due: number; n: number };
 const codec = JSON_STATE_CODEC as StateCodec<State>;
 const dueOf = (key: string, state: State | undefined) => dueTimeOf<State>((_k, s) => s.due, key, state);
 
-const store = (partition = 2) => new StateStore<State>(partition, codec, 'svc-state-changelog', dueOf);
+const store = (partition = 2, keepEncoded = false) =>
+  new StateStore<State>(partition, codec, 'svc-state-changelog', dueOf, keepEncoded);
 
 /** Reads changelog records back into a new store, as a restore would. */
-function restored(records: readonly Message[]): StateStore<State> {
-  const back = store();
-  for (const m of records) back.restoreRecord(m.key as string, (m.value as Buffer | null) ?? null);
-  back.indexAll();
-  return back;
+function restored(records: readonly Message[], keepEncoded = false, into = store(2, keepEncoded)): StateStore<State> {
+  for (const m of records) into.restoreRecord(m.key as string, (m.value as Buffer | null) ?? null, m.headers);
+  into.indexAll();
+  return into;
+}
+
+/** A codec that counts what it decodes. */
+function countingCodec() {
+  const counted = {
+    decodes: 0,
+    encode: (st: State) => codec.encode(st),
+    decode: (b: Buffer) => {
+      counted.decodes++;
+      return codec.decode(b);
+    },
+  };
+  return counted;
 }
 
 function dueAt(s: StateStore<State>, at: number): string[] {
@@ -108,35 +121,65 @@ describe('StateStore', () => {
     expect(back.states.get('k')).toEqual({ due: 7, n: 3 });
   });
 
-  it('property: replaying the changelog of any sequence of transactions gives the store they left', () => {
-    const change = fc.tuple(
-      fc.constantFrom('a', 'b', 'c', 'd'),
-      fc.option(fc.record({ due: fc.integer({ min: -3, max: 3 }), n: fc.nat(9) }), { nil: undefined }),
-    );
-    const txnArb = fc.record({
-      changes: fc.array(change, { maxLength: 5 }),
-      days: fc.option(fc.nat(3), { nil: undefined }),
-    });
-    fc.assert(
-      fc.property(fc.array(txnArb, { maxLength: 8 }), (txns) => {
-        const s = store();
-        const log: Message[] = [];
-        for (const t of txns) {
-          const txn = new Transaction(s, dueOf, 0);
-          for (const [key, st] of t.changes)
-            txn.setState(key, st === undefined ? undefined : { due: MIDNIGHT + st.due * DAY_MS, n: st.n });
-          if (t.days !== undefined) txn.clock = (txn.clock ?? MIDNIGHT) + t.days * DAY_MS;
-          log.push(...s.changelogOf(txn));
-          s.apply(txn);
-        }
-        const back = restored(log);
-        expect(back.states).toEqual(s.states);
-        expect(back.clock).toBe(s.clock);
-        for (let d = -3; d <= 3; d++)
-          expect(dueAt(back, MIDNIGHT + d * DAY_MS)).toEqual(dueAt(s, MIDNIGHT + d * DAY_MS));
-      }),
-    );
+  it('keeps states encoded when asked: reads decode, and a restore takes due times from the headers', () => {
+    const counting = countingCodec();
+    const s = new StateStore<State>(2, counting, 'cl', dueOf, true);
+    const txn = new Transaction(s, dueOf, 0);
+    txn.setState('c1', { due: MIDNIGHT, n: 1 });
+    txn.setState('c2', { due: MIDNIGHT + DAY_MS, n: 2 });
+    const log = s.changelogOf(txn);
+    expect(log.map((m) => m.headers?.['churn.due'])).toEqual([String(MIDNIGHT), String(MIDNIGHT + DAY_MS)]);
+    s.apply(txn);
+    // Applying takes the staged bytes: nothing decoded, and each read decodes afresh.
+    expect(counting.decodes).toBe(0);
+    expect(s.states.get('c2')).toEqual({ due: MIDNIGHT + DAY_MS, n: 2 });
+    expect(s.states.get('c2')).not.toBe(s.states.get('c2'));
+    counting.decodes = 0;
+    const back = restored(log, true, new StateStore<State>(2, counting, 'cl', dueOf, true));
+    expect(counting.decodes).toBe(0);
+    expect(dueAt(back, MIDNIGHT)).toEqual(['c1']);
+    expect(new Map(back.states)).toEqual(new Map(s.states));
   });
+
+  it('indexes a restored encoded state without a due header from the state itself', () => {
+    const back = store(2, true);
+    back.restoreRecord('old', codec.encode({ due: MIDNIGHT, n: 1 }));
+    back.indexAll();
+    expect(dueAt(back, MIDNIGHT)).toEqual(['old']);
+  });
+
+  it.each([false, true])(
+    'property: replaying the changelog of any sequence of transactions gives the store they left (encoded: %s)',
+    (keepEncoded) => {
+      const change = fc.tuple(
+        fc.constantFrom('a', 'b', 'c', 'd'),
+        fc.option(fc.record({ due: fc.integer({ min: -3, max: 3 }), n: fc.nat(9) }), { nil: undefined }),
+      );
+      const txnArb = fc.record({
+        changes: fc.array(change, { maxLength: 5 }),
+        days: fc.option(fc.nat(3), { nil: undefined }),
+      });
+      fc.assert(
+        fc.property(fc.array(txnArb, { maxLength: 8 }), (txns) => {
+          const s = store(2, keepEncoded);
+          const log: Message[] = [];
+          for (const t of txns) {
+            const txn = new Transaction(s, dueOf, 0);
+            for (const [key, st] of t.changes)
+              txn.setState(key, st === undefined ? undefined : { due: MIDNIGHT + st.due * DAY_MS, n: st.n });
+            if (t.days !== undefined) txn.clock = (txn.clock ?? MIDNIGHT) + t.days * DAY_MS;
+            log.push(...s.changelogOf(txn));
+            s.apply(txn);
+          }
+          const back = restored(log, keepEncoded);
+          expect(new Map(back.states)).toEqual(new Map(s.states));
+          expect(back.clock).toBe(s.clock);
+          for (let d = -3; d <= 3; d++)
+            expect(dueAt(back, MIDNIGHT + d * DAY_MS)).toEqual(dueAt(s, MIDNIGHT + d * DAY_MS));
+        }),
+      );
+    },
+  );
 });
 
 describe('restoreStores', () => {

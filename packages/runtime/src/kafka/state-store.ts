@@ -4,9 +4,16 @@
  * the partition of a compacted changelog topic (`<group>-state-changelog`, partition p
  * holds the state of input partition p). Keys' states are written with the topology's
  * state codec (JSON by default); the clock and the shared record under reserved keys,
- * as JSON.
+ * as JSON. Each state record carries its key's due time in a `churn.due` header.
+ *
+ * A topology that brings its own (compact) codec has its states kept in memory as the
+ * codec's bytes, the ones its changelog holds, and decoded when a record or the clock
+ * step reads them, as Kafka Streams keeps serialized bytes in its stores: memory follows
+ * the encoded size rather than the objects', and a restore copies bytes (the due time
+ * comes from the header) instead of decoding every state. Without a codec of its own a
+ * topology's states stay objects: decoding JSON on every read would cost more than it saves.
  */
-import type { Admin, Kafka, Message } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, Message } from 'kafkajs';
 import type { StateCodec } from '../topology.ts';
 import { DueIndex } from './due-index.ts';
 import type { CommittedState, Transaction } from './transaction.ts';
@@ -16,10 +23,65 @@ export const CHANGELOG_SUFFIX = '-state-changelog';
 export const CLOCK_KEY = '\u0000churn.clock';
 /** Changelog key of a partition's latest record of the topology's shared topic. */
 export const SHARED_KEY = '\u0000churn.shared';
+/** Header of a state's changelog record: when its key's clock step is next due (epoch ms, or Infinity). */
+export const DUE_HEADER = 'churn.due';
+
+/**
+ * States kept as their codec's bytes, in one-byte strings (on the heap, with no object
+ * per state), decoded on every read.
+ */
+class EncodedStates<S> implements ReadonlyMap<string, S> {
+  readonly #bytes: Map<string, string>;
+  readonly #codec: StateCodec<S>;
+  constructor(bytes: Map<string, string>, codec: StateCodec<S>) {
+    this.#bytes = bytes;
+    this.#codec = codec;
+  }
+  get size(): number {
+    return this.#bytes.size;
+  }
+  has(key: string): boolean {
+    return this.#bytes.has(key);
+  }
+  get(key: string): S | undefined {
+    const bytes = this.#bytes.get(key);
+    return bytes === undefined ? undefined : this.#codec.decode(Buffer.from(bytes, 'latin1'));
+  }
+  keys(): MapIterator<string> {
+    return this.#bytes.keys();
+  }
+  *entries(): MapIterator<[string, S]> {
+    for (const key of this.#bytes.keys()) yield [key, this.get(key) as S];
+  }
+  *values(): MapIterator<S> {
+    for (const key of this.#bytes.keys()) yield this.get(key) as S;
+  }
+  [Symbol.iterator](): MapIterator<[string, S]> {
+    return this.entries();
+  }
+  forEach(fn: (value: S, key: string, map: ReadonlyMap<string, S>) => void): void {
+    for (const [key, value] of this.entries()) fn(value, key, this);
+  }
+}
+
+function headerNumber(headers: IHeaders | undefined, name: string): number | undefined {
+  const raw = headers?.[name];
+  const text = Array.isArray(raw) ? raw[0] : raw;
+  if (text === undefined) return undefined;
+  const n = Number(text.toString());
+  return Number.isNaN(n) ? undefined : n;
+}
 
 export class StateStore<S> implements CommittedState<S> {
   readonly partition: number;
-  readonly states = new Map<string, S>();
+  /** Every key's state. */
+  readonly states: ReadonlyMap<string, S>;
+  /** The states as objects, or null when they are kept encoded. */
+  readonly #objects: Map<string, S> | null;
+  /** The states as their codec's bytes (latin1 strings), or null when they are kept as objects. */
+  readonly #bytes: Map<string, string> | null;
+  /** Due times read from the changelog's headers during a restore, for `indexAll`. */
+  readonly #restoredDue = new Map<string, number>();
   /** When each key's clock step is next due (the topology's dueAt), for the ticks. */
   readonly due = new DueIndex();
   clock: number | null = null;
@@ -34,11 +96,25 @@ export class StateStore<S> implements CommittedState<S> {
     codec: StateCodec<S>,
     changelog: string,
     dueOf: ((key: string, state: S | undefined) => number) | null,
+    keepEncoded = false,
   ) {
     this.partition = partition;
     this.#codec = codec;
     this.changelog = changelog;
     this.#dueOf = dueOf;
+    this.#bytes = keepEncoded ? new Map() : null;
+    this.#objects = keepEncoded ? null : new Map();
+    this.states = this.#bytes ? new EncodedStates(this.#bytes, codec) : (this.#objects as Map<string, S>);
+  }
+
+  #set(key: string, state: S, encoded?: Buffer): void {
+    if (this.#bytes) this.#bytes.set(key, (encoded ?? this.#codec.encode(state)).toString('latin1'));
+    else this.#objects?.set(key, state);
+  }
+
+  #delete(key: string): void {
+    this.#bytes?.delete(key);
+    this.#objects?.delete(key);
   }
 
   get size(): number {
@@ -46,7 +122,7 @@ export class StateStore<S> implements CommittedState<S> {
   }
 
   /** Reads one changelog record back into the store; returns whether it was a key's state. */
-  restoreRecord(key: string | undefined, value: Buffer | null): boolean {
+  restoreRecord(key: string | undefined, value: Buffer | null, headers?: IHeaders): boolean {
     if (key === undefined) return false;
     if (key === SHARED_KEY) {
       this.shared = value === null ? undefined : JSON.parse(value.toString('utf8'));
@@ -56,25 +132,45 @@ export class StateStore<S> implements CommittedState<S> {
       this.clock = value === null ? null : (JSON.parse(value.toString('utf8')) as { at: number }).at;
       return false;
     }
-    if (value === null) this.states.delete(key);
-    else this.states.set(key, this.#codec.decode(value));
+    if (value === null) {
+      this.#delete(key);
+      this.#restoredDue.delete(key);
+      return true;
+    }
+    if (this.#bytes) {
+      this.#bytes.set(key, value.toString('latin1'));
+      const due = headerNumber(headers, DUE_HEADER);
+      if (due === undefined) this.#restoredDue.delete(key);
+      else this.#restoredDue.set(key, due);
+    } else this.#objects?.set(key, this.#codec.decode(value));
     return true;
   }
 
-  /** Indexes every restored key's due time. */
+  /** Indexes every restored key's due time (from its record's header, or from its state). */
   indexAll(): void {
-    for (const [key, state] of this.states) this.#index(key, state);
+    if (this.#dueOf) {
+      for (const key of this.states.keys()) {
+        const due = this.#restoredDue.get(key);
+        if (due !== undefined) this.due.set(key, due);
+        else this.#index(key, this.states.get(key));
+      }
+    }
+    this.#restoredDue.clear();
   }
 
   /** The changelog records of a transaction's state changes (and clock, and shared record), for its partition. */
   changelogOf(txn: Transaction<S>): Message[] {
     const records: Message[] = [];
     for (const [key, state] of txn.changes) {
-      records.push({
-        key,
-        value: state === undefined ? null : this.#codec.encode(state),
-        partition: this.partition,
-      });
+      if (state === undefined) {
+        records.push({ key, value: null, partition: this.partition });
+        continue;
+      }
+      const value = this.#codec.encode(state);
+      txn.encoded.set(key, value);
+      const message: Message = { key, value, partition: this.partition };
+      if (this.#dueOf) message.headers = { [DUE_HEADER]: String(this.#dueOf(key, state)) };
+      records.push(message);
     }
     if (txn.shared !== this.shared) {
       records.push({
@@ -101,8 +197,8 @@ export class StateStore<S> implements CommittedState<S> {
   /** Takes a committed transaction's state changes, clock and shared record. */
   apply(txn: Transaction<S>): void {
     for (const [key, state] of txn.changes) {
-      if (state === undefined) this.states.delete(key);
-      else this.states.set(key, state);
+      if (state === undefined) this.#delete(key);
+      else this.#set(key, state, txn.encoded.get(key));
       this.#index(key, state);
     }
     this.clock = txn.clock;
@@ -168,7 +264,7 @@ export async function restoreStores<S>(source: RestoreSource, stores: readonly S
         const store = wanted.get(batch.partition);
         if (store) {
           for (const message of batch.messages) {
-            if (store.restoreRecord(message.key?.toString('utf8'), message.value)) restored++;
+            if (store.restoreRecord(message.key?.toString('utf8'), message.value, message.headers)) restored++;
           }
         }
         progress(batch.partition, batch.lastOffset());

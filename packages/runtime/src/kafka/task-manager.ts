@@ -78,7 +78,13 @@ export class TaskManager<S> {
     const fresh: PartitionTask<S>[] = [];
     for (const partition of [...assigned].sort((a, b) => a - b)) {
       if (this.tasks.has(partition)) continue;
-      const store = new StateStore(partition, c.codec, c.changelog, c.topology.tick ? c.dueOf : null);
+      const store = new StateStore(
+        partition,
+        c.codec,
+        c.changelog,
+        c.topology.tick ? c.dueOf : null,
+        c.topology.stateCodec !== undefined,
+      );
       const task = new PartitionTask(partition, store, this.#taskContext);
       this.tasks.set(partition, task);
       fresh.push(task);

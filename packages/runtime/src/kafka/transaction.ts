@@ -25,6 +25,8 @@ export class Transaction<S> {
   readonly deadLetters: Array<{ topic: string; code: string }> = [];
   /** New state per key changed (undefined: deleted). */
   readonly changes = new Map<string, S | undefined>();
+  /** The changed states' changelog bytes, once staged: a store that keeps states encoded takes them as they are. */
+  readonly encoded = new Map<string, Buffer>();
   /** Output records, counted by the metrics once the transaction commits. */
   readonly outputs: OutputRecord[] = [];
   /** Event times of the decisions written, for the decision latency. */
