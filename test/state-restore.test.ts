@@ -1,11 +1,13 @@
 /**
  * State lives in memory per partition and is backed by a changelog topic: a restarted
  * service restores it before it processes, and when a second instance joins, the
- * partitions it takes over bring their state with them.
+ * partitions it takes over bring their state with them. Both for the decision service
+ * (JSON state, kept as objects) and the engine (Avro state, kept encoded in memory).
  */
 import type { ChurnDecision } from '@churn/contracts';
 import type { RunningService } from '@churn/runtime';
 import { decisionsTopologies } from '@churn/service-decisions';
+import { engineTopologies } from '@churn/service-engine';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { aCancellationOf, aCustomerHistory, type History } from './support/customers.ts';
@@ -15,13 +17,29 @@ import { eventually, ready, startTestService, testPolicy } from './support/pipel
 /** Monthly revenue (major units) that puts a B2B customer in each tier. */
 const MONTHLY = { A: 60_000, B: 20_000, C: 3_000 } as const;
 
-describe('state restored from the changelog', () => {
+/** The services under test: the topologies, and the revenue a state knows for its customer. */
+const SETUPS = [
+  {
+    service: 'churn-decisions',
+    topologies: () => decisionsTopologies(testPolicy()),
+    revenueOf: (state: unknown) =>
+      (state as { own?: { value?: { revenue12m: number } | null } } | undefined)?.own?.value?.revenue12m,
+  },
+  {
+    service: 'churn-engine',
+    topologies: () => engineTopologies(testPolicy()),
+    revenueOf: (state: unknown) =>
+      (state as { decisions?: { value?: { revenue12m: number } | null } } | undefined)?.decisions?.value?.revenue12m,
+  },
+] as const;
+
+describe.each(SETUPS)('state restored from the changelog: $service', ({ service: name, topologies, revenueOf }) => {
   let kafka: Kafka;
   let producer: Producer;
   const serde = testSerde();
   const running: RunningService[] = [];
   const start = async (instance: string) => {
-    const service = await startTestService('churn-decisions', decisionsTopologies(testPolicy()), {
+    const service = await startTestService(name, topologies(), {
       INSTANCE_ID: instance,
     });
     running.push(service);
@@ -40,15 +58,9 @@ describe('state restored from the changelog', () => {
   const historyOf = (tier: keyof typeof MONTHLY) =>
     aCustomerHistory({ monthlyRevenue: MONTHLY[tier], monthlyCost: MONTHLY[tier] / 2, accountManager: `am-${tier}` });
   /** The revenue the decision service knows for a customer, once all its invoices are in. */
-  const knows = (service: RunningService, h: History) => {
-    const state = service.runners[0]?.stateOf(h.customerId) as
-      | { own?: { value?: { revenue12m: number } | null } }
-      | undefined;
-    return (
-      state?.own?.value?.revenue12m ===
-      h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0)
-    );
-  };
+  const knows = (service: RunningService, h: History) =>
+    revenueOf(service.runners[0]?.stateOf(h.customerId)) ===
+    h.invoices.filter((i) => i.status === 'ISSUED').reduce((s, i) => s + i.amount, 0);
 
   /**
    * Customers known by their profile, one on each partition of the input topics: a
@@ -98,7 +110,7 @@ describe('state restored from the changelog', () => {
     // Restored before processing: the values are there without any new input.
     expect(customers.every((h) => knows(second, h))).toBe(true);
     const restores = await second.metrics.registry.getSingleMetricAsString('churn_state_restore_duration_seconds');
-    expect(restores).toMatch(/churn_state_restore_duration_seconds_count\{service="churn-decisions"\} [1-9]/);
+    expect(restores).toMatch(new RegExp(`churn_state_restore_duration_seconds_count\\{service="${name}"\\} [1-9]`));
 
     const collector = await new Collector(kafka).start(['churn.decisions.v1']);
     try {
