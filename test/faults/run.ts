@@ -80,8 +80,7 @@ const shape = args.shape as Shape;
 if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}; one of ${SHAPES.join(', ')}`);
 const services = servicesOfShape(shape);
 const live = args.live === true;
-const scenarios = (args.scenario?.split(',') ??
-  (quick ? ['bad-input', 'kill', 'soak'] : [...SCENARIOS])) as Scenario[];
+const scenarios = (args.scenario?.split(',') ?? (quick ? ['bad-input', 'kill', 'soak'] : [...SCENARIOS])) as Scenario[];
 for (const s of scenarios)
   if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 const customers = Number(args.customers ?? (quick ? 150 : 950));
