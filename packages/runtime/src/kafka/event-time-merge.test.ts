@@ -128,6 +128,22 @@ describe('nextRecords', () => {
     expect(done.waitingSince).toBe(10_000);
   });
 
+  it('waits up to owedWaitMs for a topic that owes records, then goes on without it', () => {
+    const buffers = { a: [rec('a', 1)], b: [] };
+    const fullyFetched = (t: string) => t !== 'b';
+    const owed = (t: string) => t === 'b';
+    const m = { fullyFetched, owed, owedWaitMs: 30_000, waitingSince: 10_000 };
+    // Past mergeIdleMs, a topic that only may have records is given up on; one that owes them is not.
+    expect(nextRecords(input(buffers, { fullyFetched, now: 12_000, waitingSince: 10_000 })).picked).toHaveLength(1);
+    const owing = nextRecords(input(buffers, { ...m, now: 12_000 }));
+    expect(owing.picked).toEqual([]);
+    expect(owing.wakeInMs).toBe(28_000);
+    expect(nextRecords(input(buffers, { ...m, now: 40_000 })).picked.map((x) => x.id)).toEqual(['a@1']);
+    // Another topic owing records does not hold the merge when the awaited one does not owe any.
+    const other = nextRecords(input(buffers, { ...m, owed: (t) => t === 'a', now: 12_000 }));
+    expect(other.picked).toHaveLength(1);
+  });
+
   it('stops waiting once nothing is awaited', () => {
     const r = nextRecords(input({ a: [rec('a', 1)] }, { waitingSince: 5, now: 6 }));
     expect(r.picked).toHaveLength(1);

@@ -6,7 +6,11 @@
  * Records come in event-time order; ties go by rank (the shared topic first, then the
  * topic catalogue's order, then the topology's own inputs), then by offset. A topic with
  * nothing buffered but records still to fetch may hold earlier records: the merge waits
- * for it up to `mergeIdleMs`, then goes on without it.
+ * for it up to `mergeIdleMs`, then goes on without it. A topic whose records are known to
+ * be on their way (fetched and being decoded, or in the topic since the partition was
+ * assigned) is waited for up to `owedWaitMs` instead: a restarted instance on a busy
+ * machine may take longer than `mergeIdleMs` to fetch and decode them, and going on
+ * without them would take the other topics' later records first.
  */
 import { midnightOf } from './due-index.ts';
 
@@ -52,6 +56,10 @@ export interface MergeInput<R extends MergeRecord> {
   readonly cursor: ReadonlyMap<string, number>;
   /** Whether every record of a topic up to its high watermark is buffered or processed. */
   readonly fullyFetched: (topic: string) => boolean;
+  /** Whether a topic has records known to be on their way: fetched and being decoded, or there since the partition was assigned. */
+  readonly owed?: (topic: string) => boolean;
+  /** How long the merge waits for a topic that owes records (at least `mergeIdleMs`). @default mergeIdleMs */
+  readonly owedWaitMs?: number;
   /** Whether fetched records wait for the registry to decode them: the merge waits for them, however long. */
   readonly decodeRetrying: boolean;
   /** Records and bytes the open transaction already holds, and its bounds. */
@@ -98,11 +106,15 @@ export function nextRecords<R extends MergeRecord>(m: MergeInput<R>): MergeResul
     let best: R | undefined;
     let bestRank = 0;
     let awaited = false;
+    let owed = false;
     for (const topic of inputs) {
       const rank = ranks.get(topic) ?? 0;
       const head = buffers.get(topic)?.[cursor.get(topic) ?? 0];
       if (head === undefined) {
-        if (!m.fullyFetched(topic)) awaited = true;
+        if (!m.fullyFetched(topic)) {
+          awaited = true;
+          if (m.owed?.(topic)) owed = true;
+        }
         continue;
       }
       if (best === undefined || head.time < best.time || (head.time === best.time && rank < bestRank)) {
@@ -121,8 +133,9 @@ export function nextRecords<R extends MergeRecord>(m: MergeInput<R>): MergeResul
         break;
       }
       waitingSince ??= m.now;
-      if (m.now - waitingSince < m.mergeIdleMs) {
-        wakeInMs = m.mergeIdleMs - (m.now - waitingSince);
+      const bound = owed ? Math.max(m.mergeIdleMs, m.owedWaitMs ?? 0) : m.mergeIdleMs;
+      if (m.now - waitingSince < bound) {
+        wakeInMs = bound - (m.now - waitingSince);
         break;
       }
     } else {

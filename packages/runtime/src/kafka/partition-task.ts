@@ -39,6 +39,12 @@ import { outputMessage, Transaction } from './transaction.ts';
  * per event in the benchmark. Live, a transaction holds what has arrived, a few records.
  */
 const MAX_CHUNK = 5_000;
+/**
+ * How long the merge waits, at most, for records known to be on their way (being
+ * decoded, or in a topic since the partition was assigned) before it goes on without
+ * them; MERGE_IDLE_MS bounds the wait for records it only may be missing.
+ */
+const OWED_WAIT_MS = 30_000;
 /** Input bytes per transaction at most (one record always goes). */
 const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -255,6 +261,8 @@ export class PartitionTask<S> {
       buffers: this.records.buffers,
       cursor: open?.cursor ?? new Map<string, number>(),
       fullyFetched: (topic) => this.records.fullyFetched(topic),
+      owed: (topic) => this.records.owes(topic),
+      owedWaitMs: OWED_WAIT_MS,
       decodeRetrying: this.records.decodeRetrying > 0,
       held: open?.records ?? 0,
       heldBytes: open?.bytes ?? 0,

@@ -132,6 +132,18 @@ describe('RecordBuffer', () => {
     expect(b.fullyFetched('t')).toBe(false);
   });
 
+  it('owes the records a topic held when the partition was assigned, and those being decoded', () => {
+    const b = new RecordBuffer();
+    b.startAt('t', 5n, 8n);
+    expect(b.owes('t')).toBe(true);
+    // Records that arrive after the assignment are only maybe there: they are not owed.
+    b.advanceFetched('t', 8n, 12n);
+    expect(b.fullyFetched('t')).toBe(false);
+    expect(b.owes('t')).toBe(false);
+    b.decoding.set('t', 1);
+    expect(b.owes('t')).toBe(true);
+  });
+
   it('never moves the fetch position back', () => {
     const b = new RecordBuffer();
     b.advanceFetched('t', 5n, 9n);

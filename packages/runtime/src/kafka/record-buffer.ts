@@ -40,11 +40,25 @@ export class RecordBuffer {
   /** Batches being decoded per topic: such a topic has records to come, whatever its last high watermark said. */
   readonly decoding = new Map<string, number>();
 
+  /** Per topic, its high watermark when the partition was assigned: the records before it exist, and will be fetched. */
+  readonly assignedHighWater = new Map<string, bigint>();
+
   /** Where a topic starts: its committed offset (or its first), and its high watermark now. */
   startAt(topic: string, start: bigint, highWater: bigint): void {
     this.nextOffset.set(topic, start);
     this.fetchedNext.set(topic, start);
     this.highWater.set(topic, highWater);
+    this.assignedHighWater.set(topic, highWater);
+  }
+
+  /**
+   * Whether a topic has records known to be on their way: a batch of it is being
+   * decoded, or it held records when the partition was assigned that are not fetched yet.
+   */
+  owes(topic: string): boolean {
+    if ((this.decoding.get(topic) ?? 0) > 0) return true;
+    const assigned = this.assignedHighWater.get(topic);
+    return assigned !== undefined && (this.fetchedNext.get(topic) ?? 0n) < assigned;
   }
 
   /** Records of a topic fetched up to `next` (exclusive), and its high watermark then. */
