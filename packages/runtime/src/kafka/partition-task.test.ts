@@ -35,7 +35,10 @@ interface Commit {
   offsets: TopicOffsets;
 }
 
-function harness(topology: Topology<State> = counting, options: { commitIntervalMs?: number; fail?: unknown } = {}) {
+function harness(
+  topology: Topology<State> = counting,
+  options: { commitIntervalMs?: number; fail?: unknown; duringCommit?: () => void } = {},
+) {
   const commits: Commit[] = [];
   const failures: Array<[unknown, FailureScope]> = [];
   let failNext = options.fail;
@@ -47,6 +50,7 @@ function harness(topology: Topology<State> = counting, options: { commitInterval
         throw err;
       }
       commits.push({ out: new Map(out), offsets });
+      options.duringCommit?.();
     },
   };
   const metrics = new PipelineMetrics({ defaultMetrics: false });
@@ -112,6 +116,50 @@ async function settle(task: PartitionTask<State>): Promise<void> {
 }
 
 describe('PartitionTask', () => {
+  it('commits outputs at once, unless records kept arriving during the last commit: then on the commit interval', async () => {
+    let arrivals = 0;
+    let h: ReturnType<typeof harness> | null = null;
+    h = harness(counting, {
+      commitIntervalMs: 300,
+      // The first commit: 20 records arrive while it is in flight (a loaded partition).
+      duringCommit: () => {
+        if (arrivals++ === 0 && h)
+          buffer(
+            h.task,
+            'b',
+            Array.from({ length: 20 }, (_, i) => ({ key: `x${i % 2}`, time: MIDNIGHT + 10 + i })),
+          );
+      },
+    });
+    const { task, commits } = h;
+    buffer(
+      task,
+      'a',
+      [1, 2, 3].map((t) => ({ key: 'k', time: MIDNIGHT + t })),
+    );
+    task.drain();
+    await settle(task);
+    // Not loaded: the output of the third record commits at once.
+    expect(commits).toHaveLength(1);
+    // Loaded now: the records that arrived, outputs among them, wait for the commit interval.
+    task.drain();
+    await settle(task);
+    expect(commits).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 350));
+    await settle(task);
+    expect(commits).toHaveLength(2);
+    expect(commits[1]?.out.get('out')?.length).toBeGreaterThan(0);
+    // That commit ended with nothing waiting: the next output commits at once again.
+    buffer(
+      task,
+      'a',
+      [4, 5, 6].map((t) => ({ key: 'k', time: MIDNIGHT + 100 + t })),
+    );
+    task.drain();
+    await settle(task);
+    expect(commits).toHaveLength(3);
+  });
+
   it('processes the buffered records in event-time order and commits them with their offsets', async () => {
     const { task, commits } = harness();
     buffer(task, 'a', [

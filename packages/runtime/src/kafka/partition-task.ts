@@ -45,6 +45,14 @@ const MAX_CHUNK = 5_000;
  * them; MERGE_IDLE_MS bounds the wait for records it only may be missing.
  */
 const OWED_WAIT_MS = 30_000;
+/**
+ * Records waiting when a commit ends that make the partition count as loaded: records
+ * arrive faster than transactions commit one by one. A loaded partition's transaction
+ * stays open for up to COMMIT_INTERVAL_MS even when it has outputs, as Kafka Streams
+ * commits on its commit interval; an unloaded one commits outputs at once, so that a
+ * cancellation at a low rate is decided within one transaction's round trips.
+ */
+const LOADED_RECORDS = 16;
 /** Input bytes per transaction at most (one record always goes). */
 const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -107,6 +115,8 @@ export class PartitionTask<S> {
   #commitTimer: NodeJS.Timeout | null = null;
   /** Records per chunk while a chunk was too large for the broker; null for the usual bound. */
   #chunkLimit: number | null = null;
+  /** Whether records kept arriving while the last transaction committed (see LOADED_RECORDS). */
+  #loaded = false;
   readonly #c: TaskContext<S>;
 
   constructor(partition: number, store: StateStore<S>, context: TaskContext<S>) {
@@ -214,7 +224,7 @@ export class PartitionTask<S> {
       this.open = txn;
       await this.#processInto(txn, picked);
       const limit = this.#chunkLimit ?? MAX_CHUNK;
-      const urgent = txn.out.size > 0;
+      const urgent = txn.out.size > 0 && !this.#loaded;
       if (urgent || txn.records >= limit || txn.bytes >= MAX_CHUNK_BYTES || c.commitIntervalMs === 0) {
         await this.commitOpen(txn);
       } else {
@@ -378,6 +388,7 @@ export class PartitionTask<S> {
     this.#applyCommitted(txn);
     this.#chunkLimit = null;
     for (const topic of this.records.committed(txn.cursor, txn.last)) c.resume(topic, this.partition);
+    this.#loaded = this.records.bufferedTotal() >= LOADED_RECORDS;
     for (const occurredAt of txn.decisionTimes)
       metrics.decisionLatency.observe(Math.max(0, committedAt - occurredAt) / 1000);
     for (const topic of c.topology.inputs) {

@@ -79,6 +79,13 @@ export class RecordBuffer {
     return this.buffers.get(topic)?.length ?? 0;
   }
 
+  /** Records buffered of every topic. */
+  bufferedTotal(): number {
+    let n = 0;
+    for (const list of this.buffers.values()) n += list.length;
+    return n;
+  }
+
   /** Whether every record of the topics up to the high watermarks seen is processed. */
   caughtUp(topics: readonly string[]): boolean {
     return topics.every((t) => this.fullyFetched(t) && this.buffered(t) === 0);
