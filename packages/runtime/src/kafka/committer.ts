@@ -14,13 +14,16 @@ import { isFenced, TransactionOutcomeUnknown } from './errors.ts';
 /**
  * Producer settings shared by both guarantees: Java-compatible murmur2 partitioning (so
  * keys land where Kafka Streams or Java producers would put them) and unbounded retries,
- * which idempotence needs to keep its ordering guarantee.
+ * which idempotence needs to keep its ordering guarantee. The first retry comes after
+ * 2 ms: a transaction that starts while the coordinator still writes the previous one's
+ * markers is refused (CONCURRENT_TRANSACTIONS) for a few milliseconds, and a longer
+ * first wait is added to the latency of a live decision.
  */
 export const PRODUCER_BASE: ProducerConfig = {
   createPartitioner: Partitioners.DefaultPartitioner,
   idempotent: true,
   maxInFlightRequests: 1,
-  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 10, maxRetryTime: 5_000 },
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 2, maxRetryTime: 5_000 },
 };
 
 /**
