@@ -119,7 +119,9 @@ describe('PartitionTask', () => {
   it('commits outputs at once, unless records kept arriving during the last commit: then on the commit interval', async () => {
     let arrivals = 0;
     let h: ReturnType<typeof harness> | null = null;
-    h = harness(counting, {
+    // A topology with a clock step of its own: stages without one never hold their outputs.
+    const ticking: Topology<State> = { ...counting, tick: (_key, state) => ({ state, emit: [] }) };
+    h = harness(ticking, {
       commitIntervalMs: 300,
       // The first commit: 20 records arrive while it is in flight (a loaded partition).
       duringCommit: () => {
@@ -158,6 +160,36 @@ describe('PartitionTask', () => {
     task.drain();
     await settle(task);
     expect(commits).toHaveLength(3);
+  });
+
+  it('never holds the transaction that passes a midnight, loaded or not', async () => {
+    let arrivals = 0;
+    let h: ReturnType<typeof harness> | null = null;
+    const ticking: Topology<State> = { ...counting, tick: (_key, state) => ({ state, emit: [] }) };
+    h = harness(ticking, {
+      commitIntervalMs: 10_000,
+      duringCommit: () => {
+        // Loaded after the first commit: the next day's records arrive while it is in flight.
+        if (arrivals++ === 0 && h)
+          buffer(
+            h.task,
+            'b',
+            Array.from({ length: 20 }, (_, i) => ({ key: `y${i}`, time: MIDNIGHT + DAY_MS + i })),
+          );
+      },
+    });
+    const { task, commits } = h;
+    buffer(
+      task,
+      'a',
+      [1, 2, 3].map((t) => ({ key: 'k', time: MIDNIGHT + t })),
+    );
+    task.drain();
+    await settle(task);
+    // The records of the next day arrived while the first commit was in flight (loaded), and
+    // pass its midnight (the clock step's marks go out): committed at once, not in 10 s.
+    expect(commits).toHaveLength(2);
+    expect(commits[1]?.out.get('marks')?.length).toBeGreaterThan(0);
   });
 
   it('processes the buffered records in event-time order and commits them with their offsets', async () => {

@@ -49,8 +49,9 @@ const OWED_WAIT_MS = 30_000;
  * Records waiting when a commit ends that make the partition count as loaded: records
  * arrive faster than transactions commit one by one. A loaded partition's transaction
  * stays open for up to COMMIT_INTERVAL_MS even when it has outputs, as Kafka Streams
- * commits on its commit interval; an unloaded one commits outputs at once, so that a
- * cancellation at a low rate is decided within one transaction's round trips.
+ * commits on its commit interval, unless it passes a midnight; an unloaded one commits
+ * outputs at once, so that a cancellation at a low rate is decided within one
+ * transaction's round trips.
  */
 const LOADED_RECORDS = 16;
 /** Input bytes per transaction at most (one record always goes). */
@@ -224,7 +225,12 @@ export class PartitionTask<S> {
       this.open = txn;
       await this.#processInto(txn, picked);
       const limit = this.#chunkLimit ?? MAX_CHUNK;
-      const urgent = txn.out.size > 0 && !this.#loaded;
+      // A loaded partition holds its outputs for the commit interval, but never the
+      // transaction that passes a midnight: its watermarks are what the single-partition
+      // stages wait for, and the learning snapshot they publish is what the next day's
+      // cancellations wait for. Stages without a clock step of their own never hold.
+      const holds = this.#loaded && c.topology.tick !== undefined && txn.clock === this.store.clock;
+      const urgent = txn.out.size > 0 && !holds;
       if (urgent || txn.records >= limit || txn.bytes >= MAX_CHUNK_BYTES || c.commitIntervalMs === 0) {
         await this.commitOpen(txn);
       } else {
