@@ -108,6 +108,30 @@ const OUT_PREFIX = 'bench.passthrough.';
 /** Transactions open at once never wait longer than this for the broker (ms). */
 const TRANSACTION_TIMEOUT = 60_000;
 
+/** Counts what a group copied: `done` settles once it has copied `total` records, or fails. */
+function copyProgress(total: number) {
+  let copied = 0;
+  let finish: () => void = () => {};
+  let fail: (err: unknown) => void = () => {};
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const progress = {
+    doneAt: 0,
+    done,
+    fail: (err: unknown) => fail(err),
+    count: (n: number) => {
+      copied += n;
+      if (copied >= total && !progress.doneAt) {
+        progress.doneAt = performance.now();
+        finish();
+      }
+    },
+  };
+  return progress;
+}
+
 interface GroupRun {
   /** When the group's partitions were assigned (ms, performance.now()). */
   readonly assignedAt: number;
@@ -401,22 +425,9 @@ async function kafkajsGroup(
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });
-  let copied = 0;
   let assignedAt = 0;
-  let doneAt = 0;
-  let finish: () => void = () => {};
-  let fail: (err: unknown) => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  const count = (n: number) => {
-    copied += n;
-    if (copied >= total && !doneAt) {
-      doneAt = performance.now();
-      finish();
-    }
-  };
+  const progress = copyProgress(total);
+  const { done, count, fail } = progress;
   let shared: Producer | null = null;
   let slots: TransactionSlots | null = null;
   if (guarantee === 'exactly_once') {
@@ -473,7 +484,7 @@ async function kafkajsGroup(
       return assignedAt;
     },
     get doneAt() {
-      return doneAt;
+      return progress.doneAt;
     },
     get transactions() {
       return slots?.transactions ?? 0;
@@ -546,22 +557,9 @@ async function platformaticGroup(
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });
-  let copied = 0;
   let assignedAt = 0;
-  let doneAt = 0;
-  let finish: () => void = () => {};
-  let fail: (err: unknown) => void = () => {};
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  const count = (n: number) => {
-    copied += n;
-    if (copied >= total && !doneAt) {
-      doneAt = performance.now();
-      finish();
-    }
-  };
+  const progress = copyProgress(total);
+  const { done, count, fail } = progress;
   let producer: PProducer | null = null;
   let slots: TransactionSlots | null = null;
   if (guarantee === 'exactly_once') {
@@ -665,7 +663,7 @@ async function platformaticGroup(
       return assignedAt;
     },
     get doneAt() {
-      return doneAt;
+      return progress.doneAt;
     },
     get transactions() {
       return slots?.transactions ?? 0;

@@ -116,34 +116,36 @@ async function settle(task: PartitionTask<State>): Promise<void> {
 }
 
 describe('PartitionTask', () => {
-  it('commits outputs at once, unless records kept arriving during the last commit: then on the commit interval', async () => {
+  /**
+   * A topology with a clock step of its own (stages without one never hold their outputs),
+   * whose first commit sees `arriving` records of topic b come in while it is in flight.
+   */
+  function loadedAfterFirstCommit(commitIntervalMs: number, arriving: Array<{ key: string; time: number }>) {
     let arrivals = 0;
     let h: ReturnType<typeof harness> | null = null;
-    // A topology with a clock step of its own: stages without one never hold their outputs.
     const ticking: Topology<State> = { ...counting, tick: (_key, state) => ({ state, emit: [] }) };
     h = harness(ticking, {
-      commitIntervalMs: 300,
-      // The first commit: 20 records arrive while it is in flight (a loaded partition).
+      commitIntervalMs,
       duringCommit: () => {
-        if (arrivals++ === 0 && h)
-          buffer(
-            h.task,
-            'b',
-            Array.from({ length: 20 }, (_, i) => ({ key: `x${i % 2}`, time: MIDNIGHT + 10 + i })),
-          );
+        if (arrivals++ === 0 && h) buffer(h.task, 'b', arriving);
       },
     });
-    const { task, commits } = h;
     buffer(
-      task,
+      h.task,
       'a',
       [1, 2, 3].map((t) => ({ key: 'k', time: MIDNIGHT + t })),
     );
+    return h;
+  }
+
+  it('commits outputs at once, unless records kept arriving during the last commit: then on the commit interval', async () => {
+    const arriving = Array.from({ length: 20 }, (_, i) => ({ key: `x${i % 2}`, time: MIDNIGHT + 10 + i }));
+    const { task, commits } = loadedAfterFirstCommit(300, arriving);
     task.drain();
     await settle(task);
-    // Not loaded: the output of the third record commits at once.
+    // Not loaded at first: the output of the third record commits at once; 20 records
+    // arrive meanwhile, outputs among them, and wait for the commit interval.
     expect(commits).toHaveLength(1);
-    // Loaded now: the records that arrived, outputs among them, wait for the commit interval.
     task.drain();
     await settle(task);
     expect(commits).toHaveLength(1);
@@ -163,27 +165,8 @@ describe('PartitionTask', () => {
   });
 
   it('never holds the transaction that passes a midnight, loaded or not', async () => {
-    let arrivals = 0;
-    let h: ReturnType<typeof harness> | null = null;
-    const ticking: Topology<State> = { ...counting, tick: (_key, state) => ({ state, emit: [] }) };
-    h = harness(ticking, {
-      commitIntervalMs: 10_000,
-      duringCommit: () => {
-        // Loaded after the first commit: the next day's records arrive while it is in flight.
-        if (arrivals++ === 0 && h)
-          buffer(
-            h.task,
-            'b',
-            Array.from({ length: 20 }, (_, i) => ({ key: `y${i}`, time: MIDNIGHT + DAY_MS + i })),
-          );
-      },
-    });
-    const { task, commits } = h;
-    buffer(
-      task,
-      'a',
-      [1, 2, 3].map((t) => ({ key: 'k', time: MIDNIGHT + t })),
-    );
+    const arriving = Array.from({ length: 20 }, (_, i) => ({ key: `y${i}`, time: MIDNIGHT + DAY_MS + i }));
+    const { task, commits } = loadedAfterFirstCommit(10_000, arriving);
     task.drain();
     await settle(task);
     // The records of the next day arrived while the first commit was in flight (loaded), and
