@@ -25,6 +25,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { cpus, freemem, hostname, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { commandLine } from '@churn/runtime';
 import { benchKafka, INPUT_TOPICS, machineNow, packageVersion, progress, ROOT } from './lib/common.ts';
 import { buildPeer } from './lib/peer.ts';
 import { summarizeProfile } from './lib/profile.ts';
@@ -32,26 +33,50 @@ import { markdownTable, summaryRows } from './lib/summary.ts';
 import type { FigureName } from './lib/worker.ts';
 import { fillBacklog } from './lib/workload.ts';
 
-const { values: opts, positionals } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    reps: { type: 'string' },
-    profile: { type: 'boolean', default: false },
-    wipe: { type: 'boolean', default: false },
-    name: { type: 'string' },
-    customers: { type: 'string' },
-    'state-customers': { type: 'string' },
-    'merge-idle-ms': { type: 'string' },
-    rate: { type: 'string' },
-    'cancellation-share': { type: 'string' },
-    /** Also the exactly-once passthrough's other ways of cutting transactions (TXN_VARIANTS), both clients. */
-    'txn-variants': { type: 'boolean', default: false },
-    /** Prints the summary table of results files (later files win for a figure) and exits. */
-    summarize: { type: 'boolean', default: false },
-  },
-  allowPositionals: true,
-});
+const USAGE = `npm run bench [-- options]: the pipeline's performance figures against a real broker and
+registry, beside raw Kafka passthrough and a Kafka Streams peer, written to
+bench/results/<date>-<name>.json with a summary table on stdout.
+
+Options:
+  --quick                 small sizes and one repetition (what CI runs)
+  --only A,B              some figures: ${['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state', 'scale'].join(', ')}
+  --reps N                repetitions after the warm-up (default 5; 1 with --quick)
+  --name NAME             the results file's name (default pipeline; quick with --quick)
+  --profile               CPU profiles of the pipeline, state and domain figures
+  --wipe                  use the broker of KAFKA_BROKERS, deleting every topic and group on it
+  --customers N           customers of the generated backlog (default 2000)
+  --state-customers N     customers in the state figure's changelog (default 1000000)
+  --merge-idle-ms MS      MERGE_IDLE_MS of the pipeline under test (default 2000)
+  --rate N                live events/s of the half-peak latency figures (default half the measured peak)
+  --cancellation-share X  share of cancellations in the latency figures' live traffic (default 0.1)
+  --txn-variants          also the exactly-once passthrough's other ways of cutting transactions
+  --summarize FILE...     print one summary table of results files and exit
+  --help                  this text
+`;
+
+const { values: opts, positionals } = commandLine('bench', USAGE, () =>
+  parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      reps: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      wipe: { type: 'boolean', default: false },
+      name: { type: 'string' },
+      customers: { type: 'string' },
+      'state-customers': { type: 'string' },
+      'merge-idle-ms': { type: 'string' },
+      rate: { type: 'string' },
+      'cancellation-share': { type: 'string' },
+      /** Also the exactly-once passthrough's other ways of cutting transactions (TXN_VARIANTS), both clients. */
+      'txn-variants': { type: 'boolean', default: false },
+      /** Prints the summary table of results files (later files win for a figure) and exits. */
+      summarize: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  }),
+);
 
 const QUICK = opts.quick === true;
 const REPS = opts.reps ? Number(opts.reps) : QUICK ? 1 : 5;
@@ -62,7 +87,12 @@ const STATE_CUSTOMERS = opts['state-customers'] ? Number(opts['state-customers']
 const ALL = ['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state', 'scale'] as const;
 type Section = (typeof ALL)[number];
 const only = new Set<Section>((opts.only?.split(',') as Section[] | undefined) ?? ALL);
-for (const s of only) if (!ALL.includes(s)) throw new Error(`--only: unknown figure ${s}; one of ${ALL.join(', ')}`);
+for (const s of only) {
+  if (!ALL.includes(s)) {
+    process.stderr.write(`bench: --only: unknown figure ${s}; one of ${ALL.join(', ')}\n`);
+    process.exit(2);
+  }
+}
 const NAME = opts.name ?? (QUICK ? 'quick' : 'pipeline');
 /** The runner's default; see the README on what it does to latency. */
 const MERGE_IDLE_MS = opts['merge-idle-ms'] ? Number(opts['merge-idle-ms']) : 2_000;

@@ -33,7 +33,7 @@ import { parseArgs } from 'node:util';
 import { type OfflineEvent, Random, replay, SHAPES, type Shape } from '@churn/cli';
 import { deadLetterTopicOf } from '@churn/contracts';
 import { loadPolicy } from '@churn/domain';
-import { DEFAULT_POLICY_FILE, type OutputRecord, readJsonFile } from '@churn/runtime';
+import { commandLine, DEFAULT_POLICY_FILE, type OutputRecord, readJsonFile } from '@churn/runtime';
 import { ContractSerde } from '@churn/serde';
 import {
   type ClusterEnv,
@@ -64,25 +64,50 @@ const repoRoot = resolve(import.meta.dirname, '../..');
 const log = (line: string) => process.stderr.write(`faults: ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    scenario: { type: 'string' },
-    customers: { type: 'string' },
-    seed: { type: 'string', default: '11' },
-    'bad-share': { type: 'string', default: '0.1' },
-    shape: { type: 'string', default: 'engine' },
-    live: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `npm run test:faults [-- options]: drives a generated input with bad records through the
+pipeline's processes against the real broker and registry, injects faults, and compares
+what came out with the in-process replay; exits 1 when a scenario lost, duplicated or
+changed an output or a dead letter.
+
+Options:
+  --quick            150 customers; bad-input, kill (3 SIGKILLs) and soak (what CI runs)
+  --scenario A,B     some scenarios: ${SCENARIOS.join(', ')}
+  --shape SHAPE      the deployment shape: ${SHAPES.join(' (default), ')}
+  --live             produce the input at a steady rate across every scenario's faults
+  --customers N      customers of the generated input (default 950; 150 with --quick)
+  --seed S           the generator's seed (default 11)
+  --bad-share X      share of bad records mixed in (default 0.1)
+  --help             this text
+`;
+
+/** A bad value of an option: one line naming it, and the usage exit code. */
+function usageError(message: string): never {
+  process.stderr.write(`faults: ${message} (see --help)\n`);
+  process.exit(2);
+}
+
+const { values: args } = commandLine('faults', USAGE, () =>
+  parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      scenario: { type: 'string' },
+      customers: { type: 'string' },
+      seed: { type: 'string', default: '11' },
+      'bad-share': { type: 'string', default: '0.1' },
+      shape: { type: 'string', default: 'engine' },
+      live: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  }),
+);
 const quick = args.quick === true;
 const shape = args.shape as Shape;
-if (!SHAPES.includes(shape)) throw new Error(`unknown shape ${shape}; one of ${SHAPES.join(', ')}`);
+if (!SHAPES.includes(shape)) usageError(`--shape: unknown shape ${shape}; one of ${SHAPES.join(', ')}`);
 const services = servicesOfShape(shape);
 const live = args.live === true;
 const scenarios = (args.scenario?.split(',') ?? (quick ? ['bad-input', 'kill', 'soak'] : [...SCENARIOS])) as Scenario[];
 for (const s of scenarios)
-  if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
+  if (!SCENARIOS.includes(s)) usageError(`--scenario: unknown scenario ${s}; one of ${SCENARIOS.join(', ')}`);
 const customers = Number(args.customers ?? (quick ? 150 : 950));
 const seed = Number(args.seed);
 

@@ -29,3 +29,29 @@ export function runMain(service: string, main: () => Promise<unknown>): void {
     process.exit(1);
   });
 }
+
+/**
+ * A script's command line, with `--help`: parses `parse` (node:util parseArgs with
+ * `help` among its options); `--help` prints `usage` and exits 0, and an option it does
+ * not know, or a value it cannot take, is one line naming it and exit code 2.
+ */
+export function commandLine<T extends { values: { help?: boolean | undefined } }>(
+  command: string,
+  usage: string,
+  parse: () => T,
+): T {
+  let parsed: T;
+  try {
+    parsed = parse();
+  } catch (err) {
+    process.stderr.write(
+      `${command}: ${(err as Error).message.split('\n')[0]?.split('. To specify')[0]} (see --help)\n`,
+    );
+    process.exit(2);
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  return parsed;
+}
