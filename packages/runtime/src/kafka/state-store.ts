@@ -169,7 +169,7 @@ export class StateStore<S> implements CommittedState<S> {
       const value = this.#codec.encode(state);
       txn.encoded.set(key, value);
       const message: Message = { key, value, partition: this.partition };
-      if (this.#dueOf) message.headers = { [DUE_HEADER]: String(this.#dueOf(key, state)) };
+      if (this.#dueOf) message.headers = { [DUE_HEADER]: String(txn.dueOf(key)) };
       records.push(message);
     }
     if (txn.shared !== this.shared) {
@@ -199,7 +199,7 @@ export class StateStore<S> implements CommittedState<S> {
     for (const [key, state] of txn.changes) {
       if (state === undefined) this.#delete(key);
       else this.#set(key, state, txn.encoded.get(key));
-      this.#index(key, state);
+      if (this.#dueOf) this.due.set(key, txn.dueOf(key));
     }
     this.clock = txn.clock;
     this.shared = txn.shared;

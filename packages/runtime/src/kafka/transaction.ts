@@ -45,8 +45,9 @@ export class Transaction<S> {
   readonly openedAt: number;
   readonly #committed: CommittedState<S>;
   readonly #dueOf: (key: string, state: S | undefined) => number;
-  /** Due times of the keys this transaction changed. */
+  /** Due times of the keys this transaction changed, indexed and by key. */
   readonly #changedDue = new DueIndex();
+  readonly #dues = new Map<string, number>();
   clock: number | null;
   /** The partition's latest shared record, as this transaction leaves it. */
   shared: unknown;
@@ -96,8 +97,15 @@ export class Transaction<S> {
 
   /** A key's new state in this transaction. */
   setState(key: string, state: S | undefined): void {
+    const due = this.#dueOf(key, state);
     this.changes.set(key, state);
-    this.#changedDue.set(key, this.#dueOf(key, state));
+    this.#changedDue.set(key, due);
+    this.#dues.set(key, due);
+  }
+
+  /** When a changed key's clock step is next due (its new state's `dueAt`). */
+  dueOf(key: string): number {
+    return this.#dues.get(key) ?? this.#dueOf(key, this.changes.get(key));
   }
 
   /** Whether committing it would change nothing. */
