@@ -92,8 +92,13 @@ export function engineTopology(policy: Policy): Topology<EngineState> {
     join(step, valued.emit, ctx);
   };
 
-  /** The structural route: each decided cancellation with a reason that can be structural, keyed by reason. */
-  const routed = (emit: readonly Emitted[]): OutputRecord[] => {
+  /**
+   * The structural route: after each decided cancellation with a reason that can be
+   * structural, the cancellation keyed by reason. Most records decide nothing: their
+   * records go out as they are.
+   */
+  const routed = (emit: readonly Emitted[]): readonly OutputRecord[] => {
+    if (!emit.some((record) => record.topic === 'churn.decisions.v1')) return emit;
     const out: OutputRecord[] = [];
     for (const record of emit) {
       out.push(record);
