@@ -51,9 +51,12 @@ function gc(): void {
   collect();
 }
 
-/** The engine's topology: the state the figure restores. */
+let engineTopology: Topology<unknown> | null = null;
+
+/** The engine's topology: the state the figure restores (built once). */
 function engine(): Topology<unknown> {
-  return allTopologies(policy(), 'engine').find((t) => t.name === 'churn-engine') as Topology<unknown>;
+  engineTopology ??= allTopologies(policy(), 'engine').find((t) => t.name === 'churn-engine') as Topology<unknown>;
+  return engineTopology;
 }
 
 /** The states a topology keeps after a generated history: JSON per customer. */
@@ -170,13 +173,14 @@ interface Rep {
 }
 
 async function once(): Promise<Rep> {
+  const codec = engine().stateCodec;
   const topology: Topology<unknown> = {
     name: NAME,
     inputs: [INPUT],
     outputs: [],
     internalTopics: [{ topic: INPUT, record: 'CancellationRequested', partitions: PARTITIONS }],
     process: () => ({ state: undefined, emit: [] }),
-    ...(engine().stateCodec ? { stateCodec: engine().stateCodec } : {}),
+    ...(codec ? { stateCodec: codec } : {}),
   };
   const config = serviceConfig();
   const logger = createLogger({ service: NAME, level: 'fatal' });
