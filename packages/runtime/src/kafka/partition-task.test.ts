@@ -1,20 +1,14 @@
 import type { KafkaMessage, Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../logger.ts';
-import { PipelineMetrics } from '../metrics.ts';
 import { JSON_STATE_CODEC, type StateCodec, type Topology } from '../topology.ts';
-import { ClockStep } from './clock-step.ts';
 import type { Committer, TopicOffsets } from './committer.ts';
-import { DeadLetters } from './dead-letter.ts';
-import { DAY_MS, dueTimeOf } from './due-index.ts';
-import { mergeRanks } from './event-time-merge.ts';
+import { DAY_MS } from './due-index.ts';
 import { type FailureScope, PartitionTask, type TaskContext } from './partition-task.ts';
 import type { BufferedRecord } from './record-buffer.ts';
 import { CLOCK_KEY, StateStore } from './state-store.ts';
+import { sharedTaskContext, TEST_MIDNIGHT } from './testing.ts';
 
-const MIDNIGHT = Date.UTC(2026, 2, 1);
-const quiet = { warn: () => {}, error: () => {}, info: () => {} } as unknown as Logger;
-const serde = { encode: async (_topic: string, value: unknown) => Buffer.from(JSON.stringify(value)) };
+const MIDNIGHT = TEST_MIDNIGHT;
 
 /** Counts per key; emits on 'out' every third record; the clock step marks each midnight. */
 type State = { n: number };
@@ -53,25 +47,10 @@ function harness(
       options.duringCommit?.();
     },
   };
-  const metrics = new PipelineMetrics({ defaultMetrics: false });
+  const shared = sharedTaskContext(topology, committer, options.commitIntervalMs ?? 0);
+  const metrics = shared.metrics;
   const context: TaskContext<State> = {
-    service: 'svc',
-    topology,
-    serde,
-    metrics,
-    log: quiet,
-    maxAttempts: 3,
-    mergeIdleMs: 2_000,
-    commitIntervalMs: options.commitIntervalMs ?? 0,
-    ranks: mergeRanks(topology.inputs, []),
-    clockStep: new ClockStep(topology, serde),
-    deadLetters: new DeadLetters('svc', () => MIDNIGHT, quiet),
-    committer: () => committer,
-    now: () => MIDNIGHT,
-    elapsed: () => performance.now(),
-    dueOf: (key, state) => dueTimeOf(topology.dueAt, key, state),
-    stopping: () => false,
-    resume: () => {},
+    ...shared,
     committed: () => {},
     fenced: async () => {},
     fail: (err, _partition, scope) => failures.push([err, scope]),

@@ -1,19 +1,13 @@
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../logger.ts';
-import { PipelineMetrics } from '../metrics.ts';
 import { JSON_STATE_CODEC, type StateCodec, type Topology } from '../topology.ts';
-import { ClockStep } from './clock-step.ts';
 import type { Committer } from './committer.ts';
-import { DeadLetters } from './dead-letter.ts';
-import { DAY_MS, dueTimeOf } from './due-index.ts';
-import { mergeRanks } from './event-time-merge.ts';
+import { DAY_MS } from './due-index.ts';
 import type { FailureScope } from './partition-task.ts';
 import { TaskManager } from './task-manager.ts';
+import { sharedTaskContext, TEST_MIDNIGHT } from './testing.ts';
 
-const MIDNIGHT = Date.UTC(2026, 2, 1);
-const quiet = { warn: () => {}, error: () => {}, info: () => {} } as unknown as Logger;
-const serde = { encode: async (_topic: string, value: unknown) => Buffer.from(JSON.stringify(value)) };
+const MIDNIGHT = TEST_MIDNIGHT;
 
 type State = { n: number };
 const topology: Topology<State> = {
@@ -67,23 +61,7 @@ function manager(options: { commit?: Committer['commit']; sessionTimeoutMs?: num
       }),
   };
   const tasks = new TaskManager<State>({
-    service: 'svc',
-    topology,
-    serde,
-    metrics: new PipelineMetrics({ defaultMetrics: false }),
-    log: quiet,
-    maxAttempts: 3,
-    mergeIdleMs: 2_000,
-    commitIntervalMs: 0,
-    ranks: mergeRanks(topology.inputs, []),
-    clockStep: new ClockStep(topology, serde),
-    deadLetters: new DeadLetters('svc', () => MIDNIGHT, quiet),
-    committer: () => committer,
-    now: () => MIDNIGHT,
-    elapsed: () => performance.now(),
-    dueOf: (key, state) => dueTimeOf(topology.dueAt, key, state),
-    stopping: () => false,
-    resume: () => {},
+    ...sharedTaskContext(topology, committer),
     fail: (err, partition, scope) => failures.push([err, partition, scope]),
     kafka,
     admin: () => admin,
