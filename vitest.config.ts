@@ -26,11 +26,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/kit/**'],
           globalSetup: ['test/setup/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // One broker on two cores: integration files run one at a time.
           fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The operators' kit: AsyncAPI, Prometheus rules, the dashboard, the Helm chart,
+          // the compose file. No broker; some tests run promtool or helm.
+          name: 'kit',
+          include: ['test/kit/**/*.test.ts'],
+          testTimeout: 60_000,
         },
       },
     ],
