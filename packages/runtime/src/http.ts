@@ -5,9 +5,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { type ReadinessSource, reportReadiness } from './metrics.ts';
 
-export interface HealthSource {
-  /** Name shown in /readyz. */
+export interface HealthSource extends ReadinessSource {
+  /** Name shown in /readyz and in the `service` label of `churn_ready`. */
   readonly name: string;
   isReady(): boolean;
   isAlive(): boolean;
@@ -24,6 +25,8 @@ export async function startOpsServer(options: {
   registry: Registry;
   sources: () => readonly HealthSource[];
 }): Promise<OpsServer> {
+  // The registry's churn_ready gauge says what /readyz says, runner by runner.
+  reportReadiness(options.registry, options.sources);
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string, type = 'text/plain; charset=utf-8') => {
       res.writeHead(status, { 'content-type': type });

@@ -1,6 +1,7 @@
 import type { LearningSnapshot } from '@churn/contracts';
-import { describe, expect, it } from 'vitest';
-import { PipelineMetrics } from './metrics.ts';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startOpsServer } from './http.ts';
+import { DROPPED_DEFAULT_METRICS, PipelineMetrics } from './metrics.ts';
 
 const MIDNIGHT = Date.UTC(2026, 2, 1);
 
@@ -74,5 +75,84 @@ describe('PipelineMetrics: experiment gauges', () => {
     expect(await metrics.registry.getSingleMetricAsString('churn_decisions_total')).toContain(
       'churn_decisions_total{action="WIN_BACK",offer="PAUSE",tier="B"} 1',
     );
+  });
+});
+
+describe('PipelineMetrics: default process metrics', () => {
+  it('exports no gauge under a counter\'s "_total" name, and keeps the by-type gauges of the dropped totals', async () => {
+    const metrics = new PipelineMetrics();
+    const exported = await metrics.registry.getMetricsAsJSON();
+    const types = new Map(exported.map((m) => [m.name, String(m.type)]));
+    // prom-client's defaults are there (the check below looks at them, not at nothing).
+    expect([...types.keys()].filter((n) => n.startsWith('nodejs_') || n.startsWith('process_')).length).toBeGreaterThan(
+      5,
+    );
+    const misnamed = [...types].filter(([name, type]) => name.endsWith('_total') && type !== 'counter');
+    expect(misnamed).toEqual([]);
+    for (const dropped of DROPPED_DEFAULT_METRICS) {
+      expect(types.has(dropped), dropped).toBe(false);
+      expect(types.get(dropped.replace(/_total$/, '')), dropped).toBe('gauge');
+    }
+  });
+});
+
+describe('PipelineMetrics: churn_ready', () => {
+  function aSource(name: string, ready: boolean) {
+    return {
+      name,
+      ready,
+      isReady() {
+        return this.ready;
+      },
+      isAlive: () => true,
+    };
+  }
+
+  it('reports per service what /readyz answers, as readiness changes', async () => {
+    const metrics = new PipelineMetrics({ defaultMetrics: false });
+    const sources = [aSource('churn-decisions', false), aSource('churn-learning', true)];
+    const ops = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      registry: metrics.registry,
+      sources: () => sources,
+    });
+    onTestFinished(() => ops.close());
+    const scrape = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${ops.port}/metrics`)).text();
+      const out = new Map<string, number>();
+      for (const m of text.matchAll(/^churn_ready\{service="([^"]*)"\} (\S+)$/gm))
+        out.set(m[1] as string, Number(m[2]));
+      return out;
+    };
+    const readyz = async () => {
+      const res = await fetch(`http://127.0.0.1:${ops.port}/readyz`);
+      return { status: res.status, body: (await res.json()) as Record<string, boolean> };
+    };
+
+    for (const step of [
+      () => {},
+      () => {
+        (sources[0] as { ready: boolean }).ready = true;
+      },
+      () => {
+        (sources[1] as { ready: boolean }).ready = false;
+      },
+    ]) {
+      step();
+      const [gauge, answer] = [await scrape(), await readyz()];
+      for (const s of sources) {
+        expect(gauge.get(s.name), s.name).toBe(s.isReady() ? 1 : 0);
+        expect(answer.body[s.name], s.name).toBe(s.isReady());
+      }
+      expect([...gauge.keys()].sort()).toEqual(sources.map((s) => s.name).sort());
+      // /readyz answers 200 exactly when every service's gauge is 1.
+      expect(answer.status === 200).toBe([...gauge.values()].every((v) => v === 1));
+    }
+  });
+
+  it('has no samples while no ops server reports for the registry', async () => {
+    const metrics = new PipelineMetrics({ defaultMetrics: false });
+    expect(await metrics.registry.getSingleMetricAsString('churn_ready')).not.toMatch(/^churn_ready\{/m);
   });
 });

@@ -5,6 +5,35 @@
 import type { LearningSnapshot } from '@churn/contracts';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/**
+ * prom-client's default gauges whose names end in `_total`, which the Prometheus text
+ * format keeps for counters (`promtool check metrics` reports them). Their values are
+ * the sums of the gauges of the same name without `_total`, which prom-client exports
+ * by `type` (`sum without (type) (nodejs_active_handles)`), so they are dropped.
+ */
+export const DROPPED_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+] as const;
+
+/** What /readyz asks of each runner of the process (see http.ts). */
+export interface ReadinessSource {
+  readonly name: string;
+  isReady(): boolean;
+}
+
+/** The runners whose readiness a registry's `churn_ready` reports: set by the ops server. */
+const readinessSources = new WeakMap<Registry, () => readonly ReadinessSource[]>();
+
+/**
+ * Makes the `churn_ready` gauge of a PipelineMetrics registry report the readiness of
+ * these sources, the runners the ops server's /readyz answers for.
+ */
+export function reportReadiness(registry: Registry, sources: () => readonly ReadinessSource[]): void {
+  readinessSources.set(registry, sources);
+}
+
 export class PipelineMetrics {
   readonly registry: Registry;
   readonly eventsConsumed: Counter<'service' | 'topic'>;
@@ -23,11 +52,28 @@ export class PipelineMetrics {
   readonly experimentTries: Gauge<'arm'>;
   readonly experimentSaves: Gauge<'arm'>;
   readonly experimentSaveRate: Gauge<'arm'>;
+  readonly ready: Gauge<'service'>;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     this.registry = new Registry();
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of DROPPED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     const registers = [this.registry];
+    const registry = this.registry;
+    this.ready = new Gauge({
+      name: 'churn_ready',
+      help: 'Per service (runner) of the process: 1 when it is ready (its partitions assigned and their state restored, as /readyz reports), 0 when not.',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of readinessSources.get(registry)?.() ?? []) {
+          this.set({ service: source.name }, source.isReady() ? 1 : 0);
+        }
+      },
+    });
     this.eventsConsumed = new Counter({
       name: 'churn_events_consumed_total',
       help: 'Input records consumed, by service and topic.',
