@@ -8,27 +8,13 @@
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadPolicy } from '@churn/domain';
-import { DEFAULT_POLICY_FILE, kafkaServiceEnv, loadConfig, readJsonFile, runMain, startService } from '@churn/runtime';
-import { z } from 'zod';
+import { loadConfig, readJsonFile, runMain, startService } from '@churn/runtime';
 import { formatLine } from './offline.ts';
 import { replay } from './replay.ts';
+import { offlineEnv, onKafkaEnv, repoRoot, START_HELP } from './start-env.ts';
 import { RunSummary } from './summary.ts';
 import { allTopologies } from './topologies.ts';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const SAMPLE = join(repoRoot, 'samples/sample.jsonl');
-
-const offlineEnv = {
-  POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE),
-  /** Input file for the one-process run. */
-  CHURN_INPUT: z.string().default(SAMPLE),
-  /** Folder for this run's outputs; a new folder under out/ by default. */
-  CHURN_OUTPUT_DIR: z.string().optional(),
-  /** Advance the clock to this ISO time at the end, so that due follow-ups fire. */
-  CHURN_UNTIL: z.iso.datetime({ offset: true }).optional(),
-} as const;
 
 async function runOffline(): Promise<void> {
   const config = loadConfig(offlineEnv, process.env, 'churn-pipeline');
@@ -81,10 +67,9 @@ async function runOffline(): Promise<void> {
 }
 
 async function runOnKafka(): Promise<void> {
-  const shape = { ...kafkaServiceEnv, POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE) };
-  const config = loadConfig(shape, process.env, 'churn-pipeline');
+  const config = loadConfig(onKafkaEnv, process.env, 'churn-pipeline');
   const policy = loadPolicy(readJsonFile(config.POLICY_FILE));
   await startService({ name: 'churn-pipeline', topologies: allTopologies(policy), config });
 }
 
-runMain('churn-pipeline', () => (process.env.KAFKA_BROKERS ? runOnKafka() : runOffline()));
+runMain('churn-pipeline', () => (process.env.KAFKA_BROKERS ? runOnKafka() : runOffline()), START_HELP);
