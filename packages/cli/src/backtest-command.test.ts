@@ -212,7 +212,7 @@ describe('churnctl backtest', () => {
 
   it('explains its usage without exactly two policies or without --in (usage exit code)', async () => {
     const one = await failure('backtest', '--in', history, '--policy', DEFAULT_POLICY);
-    expect(one.code).toBe(64);
+    expect(one.code).toBe(2);
     expect(one.stderr).toContain('backtest compares exactly two policies: give --policy twice (A, then B), got 1');
     const three = await failure(
       'backtest',
@@ -225,12 +225,12 @@ describe('churnctl backtest', () => {
       '--policy',
       policyB,
     );
-    expect(three.code).toBe(64);
+    expect(three.code).toBe(2);
     expect(three.stderr).toContain('got 3');
     const noIn = await failure('backtest', '--policy', DEFAULT_POLICY, '--policy', policyB);
-    expect(noIn.code).toBe(64);
+    expect(noIn.code).toBe(2);
     expect(noIn.stderr).toContain('--in is required');
     const unknown = await failure('backtest', '--in', history, '--out', 'x');
-    expect(unknown.code).toBe(64);
+    expect(unknown.code).toBe(2);
   }, 60_000);
 });

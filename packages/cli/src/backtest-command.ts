@@ -4,7 +4,6 @@
  * report, and writes the comparison as JSON and as one self-contained HTML page.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { TaskOutcome } from '@churn/contracts';
 import { loadPolicy, type Policy } from '@churn/domain';
 import { readJsonFile } from '@churn/runtime';
@@ -84,6 +83,29 @@ export async function runBacktest(
   return { comparison, deadLetters };
 }
 
+export const BACKTEST_USAGE = `  churnctl backtest --in FILE --policy A.json --policy B.json [--html FILE] [--json FILE]
+      Replays FILE once under each policy and compares them: the decisions that
+      differ, the value at stake per policy and cancellation reason, and each
+      policy's assumed save rates against the outcomes in FILE. Prints a text
+      report; --html writes a self-contained page with charts, --json the whole
+      comparison.
+`;
+
+export const BACKTEST_OPTIONS = {
+  in: { type: 'string' },
+  policy: { type: 'string', multiple: true },
+  html: { type: 'string' },
+  json: { type: 'string' },
+} as const;
+
+/** `backtest`'s options as parseArgs read them. */
+export interface BacktestValues {
+  in?: string | undefined;
+  policy?: string[] | undefined;
+  html?: string | undefined;
+  json?: string | undefined;
+}
+
 export interface BacktestArgs {
   inPath: string;
   policyPaths: [string, string];
@@ -91,29 +113,8 @@ export interface BacktestArgs {
   jsonPath: string | undefined;
 }
 
-/** Parses `backtest`'s options; `usage` makes the error for a usage mistake. */
-export function parseBacktestArgs(argv: string[], usage: (message: string) => Error): BacktestArgs {
-  let values: {
-    in?: string | undefined;
-    policy?: string[] | undefined;
-    html?: string | undefined;
-    json?: string | undefined;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        in: { type: 'string' },
-        policy: { type: 'string', multiple: true },
-        html: { type: 'string' },
-        json: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw usage((err as Error).message);
-  }
+/** Checks `backtest`'s options; `usage` makes the error for a usage mistake. */
+export function backtestArgs(values: BacktestValues, usage: (message: string) => Error): BacktestArgs {
   if (!values.in) throw usage('--in is required');
   const policies = values.policy ?? [];
   if (policies.length !== 2)
@@ -146,16 +147,16 @@ export interface BacktestIo {
 }
 
 /**
- * Runs `churnctl backtest` with its arguments. Usage mistakes throw `usage(...)`; an
+ * Runs `churnctl backtest` with its parsed options. Usage mistakes throw `usage(...)`; an
  * unreadable history, an unreadable or invalid policy, or an unwritable output throws an
  * Error naming the file.
  */
 export async function backtestCommand(
-  argv: string[],
+  values: BacktestValues,
   usage: (message: string) => Error,
   io: BacktestIo = process,
 ): Promise<number> {
-  const args = parseBacktestArgs(argv, usage);
+  const args = backtestArgs(values, usage);
   checkReadable(args.inPath);
   const policies = [policyFrom(args.policyPaths[0], 'A'), policyFrom(args.policyPaths[1], 'B')] as const;
   if (args.htmlPath) checkWritable(args.htmlPath);

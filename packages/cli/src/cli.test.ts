@@ -196,7 +196,7 @@ describe('churnctl replay', () => {
     const error = await churnctl('replay', '--in', 'x.jsonl').catch(
       (e: unknown) => e as { code: number; stderr: string },
     );
-    expect(error).toMatchObject({ code: 64 });
+    expect(error).toMatchObject({ code: 2 });
     expect((error as { stderr: string }).stderr).toContain('--out is required');
   });
 });

@@ -155,9 +155,9 @@ describe('churnctl experiment report', () => {
 
   it('refuses a policy without an experiment in one line (usage exit code)', async () => {
     const plain = await failure('experiment', 'report', '--in', history, '--policy', DEFAULT_POLICY);
-    expect(plain.code).toBe(64);
+    expect(plain.code).toBe(2);
     expect(plain.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^churnctl: experiment report: the policy .*default\.json .* defines no experiment/),
+      expect.stringMatching(/^churnctl experiment report: the policy .*default\.json .* defines no experiment/),
     ]);
   }, 60_000);
 
@@ -176,13 +176,13 @@ describe('churnctl experiment report', () => {
 
   it('explains its usage without --in or --policy, or without report (usage exit code)', async () => {
     const noIn = await failure('experiment', 'report', '--policy', policyFile);
-    expect(noIn.code).toBe(64);
+    expect(noIn.code).toBe(2);
     expect(noIn.stderr).toContain('--in is required');
     const noPolicy = await failure('experiment', 'report', '--in', history);
-    expect(noPolicy.code).toBe(64);
+    expect(noPolicy.code).toBe(2);
     expect(noPolicy.stderr).toContain('--policy is required');
     const noSub = await failure('experiment', '--in', history);
-    expect(noSub.code).toBe(64);
-    expect(noSub.stderr).toContain('experiment takes report');
+    expect(noSub.code).toBe(2);
+    expect(noSub.stderr).toContain('churnctl experiment: takes report');
   }, 60_000);
 });

@@ -4,7 +4,6 @@
  * experiment-report.ts): a text table on stdout, everything as JSON with `--json`.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { LearningSnapshot, TaskOutcome } from '@churn/contracts';
 import { LEARNING_SNAPSHOTS_TOPIC, loadPolicy, type Policy } from '@churn/domain';
 import { readJsonFile } from '@churn/runtime';
@@ -17,9 +16,6 @@ import { type DeadLine, replay } from './replay.ts';
 const OUTCOME_TOPIC = 'contact-center.task-outcomes.v1';
 const PROFILE_TOPIC = 'customer.profiles.v1';
 
-/** The exit code of a usage mistake, as every churnctl command uses it. */
-const EXIT_USAGE = 64;
-
 export const EXPERIMENT_USAGE = `  churnctl experiment report --in FILE --policy FILE [--json FILE]
       Replays FILE under a policy that runs an experiment and reports each arm:
       customers, decisions, win-backs, retention tries and saves, the save rate with
@@ -28,25 +24,27 @@ export const EXPERIMENT_USAGE = `  churnctl experiment report --in FILE --policy
       cost) per currency. Prints a table; --json writes the whole report.
 `;
 
+export const EXPERIMENT_OPTIONS = {
+  in: { type: 'string' },
+  policy: { type: 'string' },
+  json: { type: 'string' },
+} as const;
+
+/** `experiment report`'s options as parseArgs read them. */
+export interface ExperimentValues {
+  in?: string | undefined;
+  policy?: string | undefined;
+  json?: string | undefined;
+}
+
 export interface ExperimentArgs {
   inPath: string;
   policyPath: string;
   jsonPath: string | undefined;
 }
 
-/** Parses the options after `experiment report`; `usage` makes the error for a usage mistake. */
-export function parseExperimentArgs(argv: readonly string[], usage: (message: string) => Error): ExperimentArgs {
-  let values: { in?: string | undefined; policy?: string | undefined; json?: string | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { in: { type: 'string' }, policy: { type: 'string' }, json: { type: 'string' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw usage((err as Error).message);
-  }
+/** Checks `experiment report`'s options; `usage` makes the error for a usage mistake. */
+export function experimentArgs(values: ExperimentValues, usage: (message: string) => Error): ExperimentArgs {
   if (!values.in) throw usage('--in is required');
   if (!values.policy) throw usage('--policy is required (a policy that defines an experiment)');
   if (values.json === '') throw usage('--json needs a file name');
@@ -121,20 +119,16 @@ export interface ExperimentIo {
 }
 
 /**
- * Runs `churnctl experiment <sub> ...` with the arguments after `experiment`. Usage
- * mistakes throw `usage(...)`; a policy without an experiment is reported in one line
- * with the usage exit code; an unreadable history, an unreadable or invalid policy, or
- * an unwritable output throws an Error naming the file.
+ * Runs `churnctl experiment report` with its parsed options. Usage mistakes throw
+ * `usage(...)`, a policy without an experiment among them; an unreadable history, an
+ * unreadable or invalid policy, or an unwritable output throws an Error naming the file.
  */
 export async function experimentCommand(
-  argv: readonly string[],
+  values: ExperimentValues,
   usage: (message: string) => Error,
   io: ExperimentIo = process,
 ): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== 'report')
-    throw usage(sub === undefined ? 'experiment takes report' : `experiment takes report, got ${sub}`);
-  const args = parseExperimentArgs(rest, usage);
+  const args = experimentArgs(values, usage);
   checkReadable(args.inPath);
   let policy: Policy;
   try {
@@ -142,12 +136,10 @@ export async function experimentCommand(
   } catch (err) {
     throw new Error(`policy ${args.policyPath}: ${(err as Error).message}`);
   }
-  if (policy.experiment === null) {
-    io.stderr.write(
-      `churnctl: experiment report: the policy ${args.policyPath} (${policy.version}) defines no experiment (an "experiment" section with a name and at least two arms)\n`,
+  if (policy.experiment === null)
+    throw usage(
+      `the policy ${args.policyPath} (${policy.version}) defines no experiment (an "experiment" section with a name and at least two arms)`,
     );
-    return EXIT_USAGE;
-  }
   if (args.jsonPath) checkWritable(args.jsonPath);
   const started = Date.now();
   io.stderr.write(

@@ -102,8 +102,8 @@ describe('churnctl simulate', () => {
   });
 
   it('refuses a bad command line with the usage exit code', async () => {
-    await expect(churnctl('simulate', '--months', 'many')).rejects.toMatchObject({ code: 64 });
-    await expect(churnctl('simulate', '--nope')).rejects.toMatchObject({ code: 64 });
+    await expect(churnctl('simulate', '--months', 'many')).rejects.toMatchObject({ code: 2 });
+    await expect(churnctl('simulate', '--nope')).rejects.toMatchObject({ code: 2 });
     const help = await churnctl('simulate', '--help');
     expect(help.stdout).toContain('churnctl simulate');
   });

@@ -14,7 +14,6 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CancellationRequested, ChurnDecision, ContactTask, TaskOutcome } from '@churn/contracts';
 import { loadPolicy, type Policy } from '@churn/domain';
 import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
@@ -340,35 +339,33 @@ function wholeNumber(text: string, flag: string, min: number, usage: (m: string)
   return n;
 }
 
-/** Parses the arguments after `simulate`. `usage` makes the error for a bad command line. */
-export function parseSimulateArgs(args: readonly string[], usage: (message: string) => Error): SimulateOptions | null {
-  let values: { [k: string]: string | string[] | boolean | undefined };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        policy: { type: 'string', multiple: true },
-        seed: { type: 'string', multiple: true },
-        customers: { type: 'string' },
-        months: { type: 'string' },
-        json: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw usage((err as Error).message);
-  }
-  if (values.help) return null;
-  const files = (values.policy as string[] | undefined) ?? [DEFAULT_POLICY_FILE];
-  const seeds = ((values.seed as string[] | undefined) ?? ['1']).map((s) => wholeNumber(s, '--seed', 0, usage));
+export const SIMULATE_OPTIONS = {
+  policy: { type: 'string', multiple: true },
+  seed: { type: 'string', multiple: true },
+  customers: { type: 'string' },
+  months: { type: 'string' },
+  json: { type: 'string' },
+} as const;
+
+/** `simulate`'s options as parseArgs read them. */
+export interface SimulateValues {
+  policy?: string[] | undefined;
+  seed?: string[] | undefined;
+  customers?: string | undefined;
+  months?: string | undefined;
+  json?: string | undefined;
+}
+
+/** Checks `simulate`'s options and reads its policies. `usage` makes the error for a bad command line. */
+export function simulateArgs(values: SimulateValues, usage: (message: string) => Error): SimulateOptions {
+  const files = values.policy ?? [DEFAULT_POLICY_FILE];
+  const seeds = (values.seed ?? ['1']).map((s) => wholeNumber(s, '--seed', 0, usage));
   return {
     policies: files.map((file) => ({ file, policy: loadPolicy(readJsonFile(file)) })),
     seeds,
-    customers: values.customers ? wholeNumber(values.customers as string, '--customers', 1, usage) : 400,
-    months: values.months ? wholeNumber(values.months as string, '--months', 1, usage) : 24,
-    json: values.json as string | undefined,
+    customers: values.customers ? wholeNumber(values.customers, '--customers', 1, usage) : 400,
+    months: values.months ? wholeNumber(values.months, '--months', 1, usage) : 24,
+    json: values.json,
   };
 }
 
@@ -598,13 +595,9 @@ export function formatReport(report: SimulateReport): string {
   ].join('\n')}\n`;
 }
 
-/** `churnctl simulate`. */
-export async function simulateCommand(args: readonly string[], usage: (message: string) => Error): Promise<number> {
-  const options = parseSimulateArgs(args, usage);
-  if (options === null) {
-    process.stdout.write(`Usage:\n${SIMULATE_USAGE}`);
-    return 0;
-  }
+/** `churnctl simulate` with its parsed options. */
+export async function simulateCommand(values: SimulateValues, usage: (message: string) => Error): Promise<number> {
+  const options = simulateArgs(values, usage);
   const report = await simulate(options, (line) => process.stderr.write(`${line}\n`));
   process.stdout.write(formatReport(report));
   if (options.json !== undefined) {
