@@ -2,12 +2,13 @@
  * The docs a newcomer and an operator read: the README stays short with the two commands
  * on its first screen, every relative link and anchor in the Markdown resolves, and the
  * configuration table of docs/operations.md lists exactly the environment the code reads
- * (the config schemas of packages/runtime, each service and npm start).
+ * (the config schemas of packages/runtime, each service and npm start), and its metrics
+ * table exactly the pipeline's metrics.
  */
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { kafkaServiceEnv } from '@churn/runtime';
+import { kafkaServiceEnv, PipelineMetrics } from '@churn/runtime';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -92,16 +93,19 @@ function section(markdown: string, heading: string): string | undefined {
   return (end < 0 ? rest : rest.slice(0, end)).join('\n');
 }
 
-/** The UPPER_CASE names in backquotes in the first column of a Markdown table's rows. */
-function tableVariables(text: string): Set<string> {
+/** The names in backquotes that match `pattern` in the first column of a Markdown table's rows. */
+function firstColumnNames(text: string, pattern: RegExp): Set<string> {
   const names = new Set<string>();
   for (const line of text.split('\n')) {
     const cells = line.split('|');
     if (!line.trim().startsWith('|') || cells.length < 3) continue;
-    for (const [, name] of (cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]*)`/g)) names.add(name ?? '');
+    for (const [, name] of (cells[1] ?? '').matchAll(/`([^`]+)`/g)) if (pattern.test(name ?? '')) names.add(name ?? '');
   }
   return names;
 }
+
+/** The UPPER_CASE names in backquotes in the first column of a Markdown table's rows. */
+const tableVariables = (text: string) => firstColumnNames(text, /^[A-Z][A-Z0-9_]*$/);
 
 /**
  * The keys of the environment shapes `npm start` and churnctl define in packages/cli/src
@@ -186,5 +190,24 @@ describe("docs/operations.md's configuration section", () => {
     const listed = tableVariables(configuration ?? '');
     expect(listed.size).toBeGreaterThan(0);
     expect([...listed].filter((name) => !code.has(name))).toEqual([]);
+  });
+});
+
+describe("docs/operations.md's metrics table", () => {
+  const metricsSection = section(read('docs/operations.md'), 'Health and metrics');
+  const exported = new PipelineMetrics({ defaultMetrics: false }).registry
+    .getMetricsAsArray()
+    .map((m) => m.name)
+    .filter((name) => name.startsWith('churn_'));
+  const listed = firstColumnNames(metricsSection ?? '', /^churn_[a-z0-9_]+$/);
+
+  it('lists every churn_ metric the services export', () => {
+    expect(exported.length).toBeGreaterThan(0);
+    expect(exported.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('lists no churn_ metric the services do not export', () => {
+    expect(listed.size).toBeGreaterThan(0);
+    expect([...listed].filter((name) => !exported.includes(name))).toEqual([]);
   });
 });
