@@ -74,18 +74,40 @@ const avsc = new Map<string, JsonObject>(
   ),
 );
 
+/** The policy settings that add topics, each as on and off. */
+const FEATURES = {
+  'learning.enabled': [{ learning: { enabled: true } }, { learning: { enabled: false } }],
+  shadow: [{ shadow: { overrides: { version: 'shadow' } } }, { shadow: null }],
+} as const;
+/** The default policy with every feature on but `off`. */
+const policyWithout = (off?: keyof typeof FEATURES) =>
+  loadPolicy(
+    Object.entries(FEATURES).reduce<unknown>(
+      (policy, [name, [on, no]]) => mergeDocuments(policy, name === off ? no : on),
+      defaultPolicyDocument,
+    ),
+  );
 /** A policy with every feature that adds topics: learning and a shadow policy. */
-const everything = loadPolicy(
-  mergeDocuments(defaultPolicyDocument, { learning: { enabled: true }, shadow: { overrides: { version: 'shadow' } } }),
-);
+const everything = policyWithout();
 const quiet = { info: () => {}, warn: () => {}, error: () => {} } as unknown as Logger;
 const metrics = new PipelineMetrics({ defaultMetrics: false });
 const topologies: Topology<unknown>[] = SHAPES.flatMap((shape) =>
   servicesOf(everything, shape).flatMap((s) => s.topologies),
 );
-const changelogOf = (topology: Topology<unknown>) =>
-  new KafkaRunner({ topology, kafka: {} as Kafka, serde: {} as never, logger: quiet, metrics, instanceId: 't' })
-    .changelog;
+const runnerOf = (topology: Topology<unknown>) =>
+  new KafkaRunner({ topology, kafka: {} as Kafka, serde: {} as never, logger: quiet, metrics, instanceId: 't' });
+const changelogOf = (topology: Topology<unknown>) => runnerOf(topology).changelog;
+/** Every topic the topologies of a policy use, in either shape. */
+const topicsOf = (policy: typeof everything) =>
+  new Set(
+    SHAPES.flatMap((shape) => servicesOf(policy, shape).flatMap((s) => s.topologies)).flatMap((t) => [
+      ...t.inputs,
+      ...t.inputs.map(deadLetterTopicOf),
+      ...t.outputs,
+      ...(t.internalTopics ?? []).map((i) => i.topic),
+      changelogOf(t),
+    ]),
+  );
 const defaultPartitions = kafkaServiceEnv.TOPIC_PARTITIONS.parse(undefined) as number;
 const inCatalogue = new Set(catalogue.map((t) => t.topic));
 const internalTopics = new Map(topologies.flatMap((t) => t.internalTopics ?? []).map((t) => [t.topic, t]));
@@ -240,6 +262,27 @@ describe('docs/asyncapi.yaml', () => {
       expect(actions(topic), topic).toEqual(expected);
     }
     for (const entry of catalogue) expect(actions(entry.topic)).toContain(entry.role === 'input' ? 'receive' : 'send');
+    // A topic is received by the consumer groups of the topologies that read it.
+    for (const [id, op] of Object.entries(operations)) {
+      if (op.action !== 'receive') continue;
+      const topic = String(deref(op.channel as Json).address);
+      const readers = topologies.filter((t) => t.inputs.includes(topic) || changelogOf(t) === topic);
+      const groups = ((kafkaOf(op).groupId as JsonObject).enum as string[]).slice().sort();
+      expect(groups, id).toEqual([...new Set(readers.map((t) => runnerOf(t).groupId))].sort());
+    }
+  });
+
+  it('names the policy setting without which a topic is not used', () => {
+    const all = topicsOf(everything);
+    for (const feature of Object.keys(FEATURES) as (keyof typeof FEATURES)[]) {
+      const without = topicsOf(policyWithout(feature));
+      const needing = [...all].filter((t) => !without.has(t));
+      expect(needing.length, feature).toBeGreaterThan(0);
+      for (const topic of all) {
+        const requires = (channelOf(topic).channel['x-churn-policy-requires'] as string[] | undefined) ?? [];
+        expect(requires.includes(feature), `${topic} needs ${feature}`).toBe(needing.includes(topic));
+      }
+    }
   });
 
   it("carries each record's .avsc as its payload, with the named types it uses inline", () => {
