@@ -10,6 +10,7 @@ import { join, posix } from 'node:path';
 import { PipelineMetrics } from '@churn/runtime';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { DASHBOARD, renderPreview } from '../../infra/grafana/preview.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -775,6 +776,12 @@ describe('Grafana provisioning', async () => {
     expect(dirs).toContain(posix.dirname(DASHBOARD_FILE));
   });
 
+  it('lets anonymous visitors view dashboards, and do nothing more', () => {
+    const env = compose().services[grafanaService]?.environment ?? {};
+    expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe('true');
+    expect(env.GF_AUTH_ANONYMOUS_ORG_ROLE).toBe('Viewer');
+  });
+
   it("the home dashboard Grafana is told to open is this dashboard's file", () => {
     const home = compose().services[grafanaService]?.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH;
     expect(home && hostPath(grafanaService, home)).toBe(DASHBOARD_FILE);
@@ -815,6 +822,48 @@ describe('Grafana provisioning', async () => {
         global?: { scrape_interval?: string };
       };
       expect(source?.jsonData?.timeInterval).toBe(prometheus.global?.scrape_interval ?? '1m');
+    }
+  });
+});
+
+describe('preview (infra/grafana/preview.ts)', () => {
+  const dashboard = loadDashboard();
+  const html = renderPreview(dashboard, { width: 1400, height: 1800 });
+  const escapeHtml = (text: string) =>
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&#39;');
+
+  it('renders the dashboard file provisioning loads', () => {
+    expect(join(root, DASHBOARD_FILE)).toBe(DASHBOARD);
+  });
+
+  it("shows every row and panel's title, and every query of the panels not in a collapsed row", () => {
+    for (const panel of [...dashboard.panels, ...panelsOf(dashboard)])
+      expect(html).toContain(escapeHtml(panel.title ?? ''));
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets ?? []) expect(html).toContain(escapeHtml(target.expr ?? ''));
+    }
+  });
+
+  it('places every top-level panel inside the page, where its gridPos puts it', () => {
+    const boxes = [...html.matchAll(/style="left:([\d.]+)px;top:([\d.]+)px;width:([\d.]+)px;height:([\d.]+)px"/g)].map(
+      (m) => m.slice(1).map(Number) as [number, number, number, number],
+    );
+    expect(boxes.length).toBe(dashboard.panels.length);
+    for (const [left, top, width, height] of boxes) {
+      expect(left + width).toBeLessThanOrEqual(1400);
+      expect(top + height).toBeLessThanOrEqual(1800);
+    }
+    const byX = dashboard.panels.map((p) => p.gridPos?.x ?? 0);
+    const lefts = boxes.map(([left]) => left);
+    for (let i = 0; i < lefts.length; i++) {
+      for (let j = 0; j < lefts.length; j++) {
+        if ((byX[i] as number) < (byX[j] as number)) expect(lefts[i]).toBeLessThan(lefts[j] as number);
+      }
     }
   });
 });
