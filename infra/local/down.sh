@@ -4,13 +4,19 @@
 # its data (the fault suite restarts it); `--kill` sends SIGKILL instead of SIGTERM.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$INFRA_LOCAL_DIR/usage.sh"
 
 only=all signal=TERM
 for arg in "$@"; do
   case "$arg" in
+    -h | --help)
+      script_usage "bash infra/local/down.sh [kafka|registry] [--kill]   (npm run infra:down)" "${BASH_SOURCE[0]}"
+      exit 0
+      ;;
     kafka | registry) only="$arg" ;;
     --kill) signal=KILL ;;
-    *) die "usage: down.sh [kafka|registry] [--kill]" ;;
+    -*) usage_error down.sh "unknown option $arg" ;;
+    *) usage_error down.sh "unknown argument $arg" ;;
   esac
 done
 

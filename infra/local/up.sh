@@ -9,12 +9,26 @@
 # $CHURN_KAFKA_SASL_PORT for clients that authenticate.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$INFRA_LOCAL_DIR/usage.sh"
+
+only=all
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help)
+      script_usage "bash infra/local/up.sh [kafka|registry]   (npm run infra:up)" "${BASH_SOURCE[0]}" "$INFRA_LOCAL_DIR/fetch.sh"
+      exit 0
+      ;;
+    kafka | registry)
+      [ "$only" = all ] || usage_error up.sh "takes kafka or registry, not both"
+      only="$arg"
+      ;;
+    -*) usage_error up.sh "unknown option $arg" ;;
+    *) usage_error up.sh "unknown argument $arg" ;;
+  esac
+done
 
 command -v node >/dev/null || die "node is needed for the readiness probe (. scripts/node-env.sh)"
 require_java17
-
-only="${1:-all}"
-case "$only" in all | kafka | registry) ;; *) die "usage: up.sh [kafka|registry]" ;; esac
 
 if [ "$only" = all ] && pid_alive "$KAFKA_PID" && pid_alive "$REGISTRY_PID"; then
   say "already running: Kafka at $KAFKA_BOOTSTRAP (pid $(cat "$KAFKA_PID")), registry at $REGISTRY_URL (pid $(cat "$REGISTRY_PID")); 'npm run infra:down' stops them"
