@@ -24,7 +24,7 @@ export const offlineEnv = {
 export const onKafkaEnv = { ...kafkaServiceEnv, POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE) } as const;
 
 export const START_HELP: MainHelp = {
-  command: 'npm start [--]',
+  command: 'npm start --',
   about:
     'runs the whole churn pipeline in this one process. Without KAFKA_BROKERS it reads a file of events in the offline form (the bundled sample unless CHURN_INPUT names another), shows progress, prints a summary and writes every output event as JSON lines, one file per topic, under a new folder in out/ (or CHURN_OUTPUT_DIR). With KAFKA_BROKERS set it runs every service against Kafka, as the engine service does.',
   environment: {
