@@ -46,12 +46,17 @@ interface Container {
   readinessProbe?: Probe;
   startupProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; runAsNonRoot?: boolean };
+  securityContext?: {
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+  };
   volumeMounts?: { name: string; mountPath: string }[];
 }
 interface Volume {
   name: string;
   secret?: { secretName: string; items?: { key: string; path: string }[] };
+  emptyDir?: Record<string, unknown>;
 }
 interface Manifest {
   apiVersion: string;
@@ -66,7 +71,8 @@ interface Deployment extends Manifest {
       metadata: { labels: Labels };
       spec: {
         terminationGracePeriodSeconds: number;
-        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+        automountServiceAccountToken?: boolean;
         containers: Container[];
         volumes?: Volume[];
       };
@@ -74,13 +80,21 @@ interface Deployment extends Manifest {
   };
 }
 interface Service extends Manifest {
-  spec: { selector: Labels; ports: { name: string; port: number; targetPort: number | string }[] };
+  spec: {
+    selector: Labels;
+    publishNotReadyAddresses?: boolean;
+    ports: { name: string; port: number; targetPort: number | string }[];
+  };
 }
 interface Selecting extends Manifest {
   spec: {
     selector: { matchLabels: Labels };
     namespaceSelector?: { matchNames?: string[] };
-    endpoints?: { port: string; path?: string }[];
+    endpoints?: {
+      port: string;
+      path?: string;
+      relabelings?: { targetLabel?: string; replacement?: string; action?: string }[];
+    }[];
     groups?: unknown[];
   };
 }
@@ -388,6 +402,15 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
       const pem = secrets.get(volume?.secret?.secretName ?? '')?.data?.[item?.key ?? ''];
       expect(Buffer.from(pem ?? '', 'base64').toString()).toBe(SECRET.ca);
     }
+    // A changed credential changes the pod template, so the pods restart with it.
+    const changed = render(
+      ...valuesFile(fullValues(shape, envProperties)),
+      '--set',
+      'kafka.sasl.password=another-password',
+    ).of<Deployment>('Deployment');
+    rendered.of<Deployment>('Deployment').forEach((d, i) => {
+      expect(changed[i]?.spec.template, d.metadata.name).not.toEqual(d.spec.template);
+    });
     // No secret in plain text (or merely base64) anywhere but in the Secret's data.
     const others = rendered.docs.filter((d) => d.kind !== 'Secret');
     const text = stringifyYaml(others);
@@ -422,6 +445,8 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
       expect(renderError('--set', `env.${name}=oops`)).toMatch(name);
       expect(renderError(...shapeFlags('services'), '--set', `services.decisions.env.${name}=oops`)).toMatch(name);
     }
+    expect(renderError('--set', 'env.NOT_A_SETTING=1')).toMatch(/NOT_A_SETTING/);
+    expect(renderError('--set', 'replicas=2')).toMatch(/replicas/);
     expect(renderError('--set', 'kafka.securityProtocol=SASL_SSL')).toMatch(/credentials/);
     expect(renderError('--set', 'schemaRegistry.auth.username=u')).toMatch(/both/);
   });
@@ -487,8 +512,19 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
     expect(monitor.spec.namespaceSelector?.matchNames).toContain(NAMESPACE);
     const services = rendered.of<Service>('Service');
     expect(services.length).toBe(rendered.of('Deployment').length);
+    // The job name of infra/prometheus/prometheus.yml, so that its rules and queries work here too.
+    const prometheus = parseYaml(readFileSync(join(root, 'infra/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string }[];
+    };
+    const jobs = (monitor.spec.endpoints ?? []).map(
+      (e) => e.relabelings?.find((r) => r.targetLabel === 'job' && (r.action ?? 'replace') === 'replace')?.replacement,
+    );
+    expect(jobs.length).toBeGreaterThan(0);
+    for (const job of jobs) expect(prometheus.scrape_configs.map((c) => c.job_name)).toContain(job);
     for (const s of services) {
       expect(matches(monitor.spec.selector.matchLabels, s.metadata.labels ?? {}), s.metadata.name).toBe(true);
+      // An instance restoring state is not ready; it is scraped all the same.
+      expect(s.spec.publishNotReadyAddresses, s.metadata.name).toBe(true);
       for (const e of monitor.spec.endpoints ?? []) {
         expect(s.spec.ports.map((p) => p.name)).toContain(e.port);
         expect(e.path ?? '/metrics').toBe('/metrics');
@@ -561,8 +597,14 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
         expect(envOf(c).get('INSTANCE_ID')?.valueFrom?.fieldRef?.fieldPath).toBe('metadata.name');
         expect(pod.securityContext?.runAsNonRoot).toBe(true);
         expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+        expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
+        expect(pod.automountServiceAccountToken).toBe(false);
         expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
         expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
+        expect(c.securityContext?.capabilities?.drop).toEqual(['ALL']);
+        // The one writable place: /tmp, an emptyDir.
+        const tmp = c.volumeMounts?.find((m) => m.mountPath === '/tmp');
+        expect(pod.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
         expect(c.resources?.requests?.memory).toBeDefined();
         expect(c.resources?.limits?.memory).toBeDefined();
       }
@@ -590,5 +632,79 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
     expect((d.spec.template.spec.containers[0] as Container).command).toContain(
       `--max-old-space-size-percentage=${values.heapPercent}`,
     );
+  });
+});
+
+// ---------------------------------------------------------------- the sizing table
+
+describe('docs/performance.md, Sizing', () => {
+  const doc = readFileSync(join(root, 'docs/performance.md'), 'utf8');
+  const section = /\n## Sizing\n([\s\S]*?)(?=\n## |$)/.exec(doc)?.[1] ?? '';
+  const bench = JSON.parse(readFileSync(join(root, 'bench/results/2026-11-30-engine.json'), 'utf8')) as {
+    results: {
+      scaleOut: {
+        partitions: number;
+        instances: Record<string, { eventsPerSecond: { median: number }; eventsPerCpuSecond: { median: number } }>;
+      };
+      state: {
+        heapBytesPerCustomer: { median: number };
+        restoreSeconds: { median: number };
+        heapByService: Record<string, { heapBytes: number }>;
+      };
+    } & Record<string, { heapUsedMB?: number[] }>;
+  };
+  /** The table rows of the section, as cells; numbers written with spaces between thousands. */
+  const rows = section
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !line.startsWith('|---'))
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
+  const num = (cell: string | undefined) => Number((cell ?? '').replace(/(\d) (?=\d{3}\b)/g, '$1'));
+
+  it('quotes the scale-out figures of the results file, per instance too', () => {
+    const { scaleOut } = bench.results;
+    const measured = rows.filter((r) => num(r[0]) === scaleOut.partitions);
+    expect(measured.map((r) => r[1])).toEqual(Object.keys(scaleOut.instances));
+    for (const r of measured) {
+      const figures = scaleOut.instances[r[1] as string];
+      expect(num(r[2])).toBe(figures?.eventsPerSecond.median);
+      expect(num(r[3])).toBe(Math.round((figures?.eventsPerSecond.median ?? 0) / Number(r[1])));
+      expect(num(r[4])).toBe(figures?.eventsPerCpuSecond.median);
+    }
+  });
+
+  it("quotes the state's heap per customer, and per million customers", () => {
+    const { state } = bench.results;
+    const quoted = rows.filter((r) => / GB/.test(r[2] ?? ''));
+    expect(quoted.length).toBe(Object.keys(state.heapByService).length);
+    for (const r of quoted) {
+      const name = /^(?:the )?([\w-]+)/.exec(r[0] ?? '')?.[1] ?? '';
+      const bytes =
+        name === 'engine' ? state.heapBytesPerCustomer.median : state.heapByService[`churn-${name}`]?.heapBytes;
+      expect(num(r[1]), r[0]).toBe(bytes);
+      expect(r[2]?.startsWith(`${((bytes ?? 0) / 1000).toFixed(2)} GB`), r[2]).toBe(true);
+    }
+    expect(section).toContain(`${state.restoreSeconds.median.toFixed(1)} s per\nmillion customers`);
+    const used = Object.values(bench.results).flatMap((r) => (r as { heapUsedMB?: number[] }).heapUsedMB ?? []);
+    expect(section).toContain(`${Math.min(...used)} to ${Math.max(...used)} MB of heap`);
+  });
+
+  it("states the chart's defaults as they are", () => {
+    const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as {
+      heapPercent: number;
+      startupProbe: { periodSeconds: number; failureThreshold: number };
+      resources: { requests: { cpu: string } };
+    };
+    expect(section).toContain(`${values.heapPercent}% of the container's memory limit`);
+    expect(section).toContain(`/ ${values.heapPercent / 100}`);
+    expect(section).toContain(
+      `start-up probe allows ${(values.startupProbe.periodSeconds * values.startupProbe.failureThreshold) / 60} minutes`,
+    );
+    expect(values.resources.requests.cpu).toBe('1');
+    expect(section).toContain('The chart requests one core per instance');
   });
 });
