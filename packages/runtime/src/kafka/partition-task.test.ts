@@ -179,6 +179,22 @@ describe('PartitionTask', () => {
     expect(task.caughtUp()).toBe(true);
   });
 
+  it('reports its lag after each commit, and withdraws it when released', async () => {
+    const { task, metrics } = harness();
+    buffer(task, 'a', [
+      { key: 'k', time: MIDNIGHT + 1 },
+      { key: 'k', time: MIDNIGHT + 2 },
+    ]);
+    task.records.advanceFetched('a', 2n, 7n);
+    task.drain();
+    await settle(task);
+    const lag = async () =>
+      (await metrics.consumerLag.get()).values.filter((v) => v.labels.partition === String(task.partition));
+    expect((await lag()).find((v) => v.labels.topic === 'a')?.value).toBe(5);
+    await task.release();
+    expect(await lag()).toEqual([]);
+  });
+
   it('sends a record whose processing fails to the dead-letter topic and goes on', async () => {
     const { task, commits, metrics } = harness();
     buffer(task, 'a', [

@@ -479,10 +479,17 @@ export class PartitionTask<S> {
     }).catch((err: unknown) => this.#c.log.warn({ err, partition: this.partition }, 'could not commit before leaving'));
   }
 
-  /** Drops what the task holds in memory but its state, and its producer. */
+  /**
+   * Drops what the task holds in memory but its state, and its producer. Its lag series
+   * go too: the partition's lag is now the new owner's to report, and a value left here
+   * would stand still for as long as this process runs.
+   */
   async release(): Promise<void> {
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     if (this.#commitTimer) clearTimeout(this.#commitTimer);
+    const { metrics, service, topology } = this.#c;
+    for (const topic of topology.inputs)
+      metrics.consumerLag.remove({ service, topic, partition: String(this.partition) });
     this.open = null;
     this.records.clear();
     const producer = this.producer;
