@@ -8,7 +8,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, normalize, relative } from 'node:path';
 import { SHAPES, type Shape, servicesOf } from '@churn/cli';
@@ -95,8 +95,12 @@ interface Selecting extends Manifest {
       path?: string;
       relabelings?: { targetLabel?: string; replacement?: string; action?: string }[];
     }[];
-    groups?: unknown[];
+    groups?: RuleGroup[];
   };
+}
+interface RuleGroup {
+  name: string;
+  rules: { alert?: string; record?: string; expr: string }[];
 }
 interface Secret extends Manifest {
   data?: Record<string, string>;
@@ -538,28 +542,66 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
     ).toEqual([]);
   });
 
-  it('puts a rules file passed in into a PrometheusRule, unchanged', () => {
-    const repoRules = join(root, 'infra/prometheus/rules/alerts.yml');
-    const sample = join(mkdtempSync(join(tmpdir(), 'churn-rules-')), 'rules.yml');
+  it("puts the rules files passed in into one PrometheusRule, the repository's self-contained", () => {
+    const withApi = ['--api-versions', 'monitoring.coreos.com/v1/PrometheusRule'];
+    const groupsOf = (file: string) => (parseYaml(readFileSync(file, 'utf8')) as { groups: RuleGroup[] }).groups;
+    const ruleFrom = (files: Record<string, string>, ...more: string[]) =>
+      render(
+        ...Object.entries(files).flatMap(([name, file]) => ['--set-file', `prometheusRule.files.${name}=${file}`]),
+        ...more,
+      ).of<Selecting>('PrometheusRule');
+
+    // Two files: their groups, unchanged, in the order of the names.
+    const dir = mkdtempSync(join(tmpdir(), 'churn-rules-'));
+    const sample = { b: join(dir, 'b.yml'), a: join(dir, 'a.yml') };
     writeFileSync(
-      sample,
+      sample.a,
+      stringifyYaml({ groups: [{ name: 'recorded', rules: [{ record: 'job:up:sum', expr: 'sum by (job) (up)' }] }] }),
+    );
+    writeFileSync(
+      sample.b,
       stringifyYaml({
         groups: [
-          { name: 'test', rules: [{ alert: 'ChurnDown', expr: 'up{job="x"} == 0', for: '1m' }] },
-          { name: 'recorded', rules: [{ record: 'churn:up:sum', expr: 'sum(up)' }] },
+          { name: 'down', rules: [{ alert: 'ChurnDown', expr: 'job:up:sum == 0', for: '1m' }] },
+          { name: 'other', rules: [{ alert: 'Other', expr: 'vector(1)' }] },
         ],
       }),
     );
-    for (const file of [sample, ...(existsSync(repoRules) ? [repoRules] : [])]) {
-      const withApi = ['--api-versions', 'monitoring.coreos.com/v1/PrometheusRule'];
-      const rule = only(
-        render('--set-file', `prometheusRule.rules=${file}`, ...withApi).of<Selecting>('PrometheusRule'),
-        `a PrometheusRule from ${relative(root, file)}`,
-      );
-      expect(rule.spec.groups).toEqual((parseYaml(readFileSync(file, 'utf8')) as { groups: unknown[] }).groups);
-      expect(render('--set-file', `prometheusRule.rules=${file}`).of('PrometheusRule')).toEqual([]);
+    const rule = only(ruleFrom(sample, ...withApi), 'a PrometheusRule');
+    expect(rule.spec.groups).toEqual([...groupsOf(sample.a), ...groupsOf(sample.b)]);
+    expect(ruleFrom(sample)).toEqual([]);
+    expect(
+      renderError(
+        '--set-file',
+        `prometheusRule.files.x=${sample.a}`,
+        '--set-file',
+        `prometheusRule.files.y=${sample.a}`,
+        ...withApi,
+      ),
+    ).toMatch(/recorded/);
+    expect(renderError('--set', 'prometheusRule.enabled=true')).toMatch(/prometheusRule.files/);
+
+    // The repository's rules, as the chart's README passes them: every file, and every
+    // recorded series an expression uses is recorded in the same PrometheusRule.
+    const rulesDir = join(root, 'infra/prometheus/rules');
+    const files = Object.fromEntries(
+      readdirSync(rulesDir)
+        .filter((f) => f.endsWith('.yml'))
+        .map((f) => [f.replace(/\.yml$/, ''), join(rulesDir, f)]),
+    );
+    expect(Object.keys(files).length).toBeGreaterThan(0);
+    const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+    for (const [name, file] of Object.entries(files)) {
+      expect(readme).toContain(`--set-file prometheusRule.files.${name}=${relative(root, file)}`);
     }
-    expect(renderError('--set', 'prometheusRule.enabled=true')).toMatch(/prometheusRule.rules/);
+    const repo = only(ruleFrom(files, ...withApi), 'the repository rules');
+    const rules = (repo.spec.groups ?? []).flatMap((g) => g.rules);
+    const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+    for (const r of rules) {
+      for (const series of r.expr.match(/(?<![\w:])[a-zA-Z_][\w]*:[\w:]+/g) ?? []) {
+        expect(recorded, `${r.alert ?? r.record} uses ${series}`).toContain(series);
+      }
+    }
   });
 
   it.each(SHAPES)('shape %s: fails when a Deployment has more replicas than the topics have partitions', (shape) => {
