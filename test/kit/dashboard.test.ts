@@ -695,7 +695,7 @@ describe('dashboard', async () => {
     ['consumer lag by topic', 'churn_consumer_lag', ['service', 'topic']],
     ['consumer lag by partition', 'churn_consumer_lag', ['topic', 'partition']],
     ['decisions by action and offer', 'churn_decisions_total', ['action', 'offer']],
-    ['tasks by kind and priority', 'churn_tasks_total', ['kind', 'priority']],
+    ['tasks by queue and priority', 'churn_tasks_total', ['queue', 'priority']],
     ['alerts by kind and severity', 'churn_alerts_total', ['kind', 'severity']],
     ['dead letters by topic and code', 'churn_dead_letters_total', ['topic', 'reason']],
     ['transactions by result (commits and aborts)', 'churn_transactions_total', ['result']],

@@ -1,7 +1,7 @@
 import type { LearningSnapshot } from '@churn/contracts';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startOpsServer } from './http.ts';
-import { DROPPED_DEFAULT_METRICS, PipelineMetrics } from './metrics.ts';
+import { DROPPED_DEFAULT_METRICS, PipelineMetrics, queueLabel } from './metrics.ts';
 
 const MIDNIGHT = Date.UTC(2026, 2, 1);
 
@@ -66,6 +66,19 @@ describe('PipelineMetrics: experiment gauges', () => {
     expect(tries.get('lean')).toBe(0);
     expect((await samples(metrics, 'churn_experiment_saves')).get('lean')).toBe(0);
     expect(rates.has('lean')).toBe(false);
+  });
+
+  it('counts tasks by kind, queue and priority, with every account owner as one queue', async () => {
+    const metrics = new PipelineMetrics({ defaultMetrics: false });
+    for (const queue of ['owner:am-1', 'owner:am-2', 'contact-center'])
+      metrics.countOutput('contact-center.tasks.v1', { kind: 'RETENTION_CALL', queue, priority: 'HIGH' });
+    const counted = (await metrics.tasks.get()).values.map((v) => [v.labels.queue, v.value]);
+    expect(counted.sort()).toEqual([
+      [queueLabel('contact-center'), 1],
+      [queueLabel('owner:am-1'), 2],
+    ]);
+    expect(queueLabel('owner:am-1')).toBe(queueLabel('owner:am-2'));
+    expect(queueLabel('owner:am-1')).not.toContain('am-1');
   });
 
   it('leaves the experiment gauges alone for other records', async () => {

@@ -39,7 +39,7 @@ export class PipelineMetrics {
   readonly eventsConsumed: Counter<'service' | 'topic'>;
   readonly eventsProduced: Counter<'service' | 'topic'>;
   readonly decisions: Counter<'action' | 'offer' | 'tier'>;
-  readonly tasks: Counter<'kind' | 'priority'>;
+  readonly tasks: Counter<'kind' | 'queue' | 'priority'>;
   readonly alerts: Counter<'kind' | 'severity'>;
   readonly deadLetters: Counter<'service' | 'topic' | 'reason'>;
   readonly processingDuration: Histogram<'service' | 'stage'>;
@@ -94,8 +94,8 @@ export class PipelineMetrics {
     });
     this.tasks = new Counter({
       name: 'churn_tasks_total',
-      help: 'Contact tasks emitted, by kind and priority.',
-      labelNames: ['kind', 'priority'],
+      help: 'Contact tasks emitted, by kind, queue (owner for every account owner) and priority.',
+      labelNames: ['kind', 'queue', 'priority'],
       registers,
     });
     this.alerts = new Counter({
@@ -182,7 +182,8 @@ export class PipelineMetrics {
   countOutput(topic: string, value: unknown): void {
     const v = value as Record<string, string>;
     if (topic === 'churn.decisions.v1') this.decisions.inc({ action: v.action, offer: v.offer, tier: v.tier });
-    else if (topic === 'contact-center.tasks.v1') this.tasks.inc({ kind: v.kind, priority: v.priority });
+    else if (topic === 'contact-center.tasks.v1')
+      this.tasks.inc({ kind: v.kind, queue: queueLabel(v.queue ?? ''), priority: v.priority });
     else if (topic === 'churn.alerts.v1') this.alerts.inc({ kind: v.kind, severity: v.severity });
     else if (topic === 'churn-learning.snapshots') this.#setExperimentGauges(value as LearningSnapshot);
   }
@@ -196,4 +197,12 @@ export class PipelineMetrics {
       else this.experimentSaveRate.remove({ arm });
     }
   }
+}
+
+/**
+ * A task's queue as a label: the named queues as they are, and `owner` for every
+ * `owner:<id>` queue, so that the series stay few whatever the number of account owners.
+ */
+export function queueLabel(queue: string): string {
+  return queue.startsWith('owner:') ? 'owner' : queue;
 }
