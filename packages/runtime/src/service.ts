@@ -5,11 +5,13 @@
  * group, exit 0) within SHUTDOWN_TIMEOUT_MS.
  */
 import { hostname } from 'node:os';
-import type { KafkaServiceConfig } from './config.ts';
+import { z } from 'zod';
+import { type KafkaServiceConfig, kafkaServiceEnv, loadConfig, parseConfig } from './config.ts';
 import { type OpsServer, startOpsServer } from './http.ts';
 import { createKafka, serdeFromConfig } from './kafka/client.ts';
 import { KafkaRunner } from './kafka/runner.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { DEFAULT_POLICY_FILE, readJsonFile, runMain } from './main-helpers.ts';
 import { PipelineMetrics } from './metrics.ts';
 import type { Topology } from './topology.ts';
 
@@ -125,4 +127,45 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw err;
   }
   return { logger, metrics, runners: runners as KafkaRunner<unknown>[], ops, stop };
+}
+
+/** What every service reads from the environment: Kafka, the registry, and the policy file. */
+export const policyServiceEnv = {
+  ...kafkaServiceEnv,
+  POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE),
+} as const;
+
+/** What a service's entry point says of itself. */
+export interface PolicyServiceMain<P> {
+  /** The service's name: its consumer group prefix, and the name in logs and metrics. */
+  readonly service: string;
+  /** What it does, for `--help`. */
+  readonly about: string;
+  /** Reads and checks the policy file's JSON. */
+  readonly loadPolicy: (json: unknown) => P;
+  /** The topologies it runs under a policy. */
+  readonly topologies: (policy: P) => readonly Topology<unknown>[];
+}
+
+/**
+ * A service's whole entry point: `--help` prints what it does, the topics it reads and
+ * writes and the environment it takes (policyServiceEnv); otherwise it loads the policy
+ * from POLICY_FILE and runs the topologies until SIGTERM.
+ */
+export function runPolicyService<P>(main: PolicyServiceMain<P>): void {
+  const policyFile = (env: NodeJS.ProcessEnv) =>
+    parseConfig({ POLICY_FILE: policyServiceEnv.POLICY_FILE }, env).POLICY_FILE;
+  runMain(
+    main.service,
+    async () => {
+      const config = loadConfig(policyServiceEnv, process.env, main.service);
+      const policy = main.loadPolicy(readJsonFile(config.POLICY_FILE));
+      await startService({ name: main.service, topologies: main.topologies(policy), config });
+    },
+    {
+      about: main.about,
+      environment: { Environment: policyServiceEnv },
+      topologies: () => main.topologies(main.loadPolicy(readJsonFile(policyFile(process.env)))),
+    },
+  );
 }

@@ -1,8 +1,4 @@
-import { DEFAULT_POLICY_FILE, kafkaServiceEnv } from '@churn/runtime';
-import { z } from 'zod';
+import { policyServiceEnv } from '@churn/runtime';
 
-/** Everything the service reads from the environment; see the README's configuration table. */
-export const configShape = {
-  ...kafkaServiceEnv,
-  POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE),
-} as const;
+/** Everything the service reads from the environment (docs/operations.md#configuration). */
+export const configShape = policyServiceEnv;
