@@ -42,9 +42,15 @@ describe('the runner clock and the processing guarantees', () => {
   const running: RunningService[] = [];
   const send = async (topic: string, key: string, value: unknown) =>
     producer.send({ topic, messages: [{ key, value: await serde.encode(topic as never, value) }] });
+  /** Sends the history; gives where its last invoice landed. */
   const sendHistory = async (h: History) => {
     await send('customer.profiles.v1', h.customerId, h.profile);
-    for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
+    let last: { partition: number; offset: bigint } | undefined;
+    for (const invoice of h.invoices) {
+      const [sent] = await send('billing.invoices.v1', h.customerId, invoice);
+      if (sent) last = { partition: sent.partition, offset: BigInt(sent.baseOffset as string) };
+    }
+    return last;
   };
   /** A tier A B2B customer on the RETAIN track: followed up weekly by the account manager. */
   const aTierACustomer = (now?: number) =>
@@ -140,8 +146,22 @@ describe('the runner clock and the processing guarantees', () => {
     const h = aTierACustomer();
     const id = h.customerId;
     const cancellation = aCancellationOf(h, { reason: 'COMPETITOR' });
-    await sendHistory(h);
-    await eventually('the decisions service to know the customer', () => runner.hasKey(id));
+    const lastInvoice = await sendHistory(h);
+    if (!lastInvoice) throw new Error('the history has no invoices');
+    // Every invoice must be processed before the cancellation is sent, or the decision would
+    // see a smaller value than the replay's. Being caught up is not enough: it is measured
+    // against the high watermark of the last fetch, which may predate the last invoice.
+    await eventually('the decisions service to process the whole history', () =>
+      runner
+        .positions()
+        .some(
+          (p) =>
+            p.topic === 'billing.invoices.v1' &&
+            p.partition === lastInvoice.partition &&
+            p.next !== '-' &&
+            BigInt(p.next) > lastInvoice.offset,
+        ),
+    );
     // Whatever else the service had to catch up with is done: from here on, the counters
     // move for this customer's cancellation only.
     await eventually('the decisions service to catch up', () => runner.isCaughtUp());
