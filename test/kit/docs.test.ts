@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { kafkaServiceEnv, PipelineMetrics } from '@churn/runtime';
 import { describe, expect, it } from 'vitest';
+import { anchorsOf, withoutFencedCode } from './markdown.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -30,35 +31,7 @@ const MARKDOWN = [
 
 /** Markdown without fenced code blocks and inline code spans, whose contents are not links. */
 function prose(markdown: string): string {
-  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '').replace(/(`+)[^`\n]*?\1/g, '');
-}
-
-/** GitHub's heading slug: lower case, punctuation other than - and _ dropped, spaces to hyphens. */
-function githubSlug(heading: string): string {
-  const text = heading
-    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1') // links and images: their text
-    .replace(/<[^>]+>/g, '') // inline HTML
-    .replace(/[`*]/g, ''); // code and emphasis markers
-  return text
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
-    .replace(/ /g, '-');
-}
-
-/** The anchors a Markdown file offers: its headings' slugs (repeats numbered as GitHub does) and HTML ids. */
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  const seen = new Map<string, number>();
-  const withoutFences = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
-  for (const [, heading] of withoutFences.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)) {
-    const slug = githubSlug(heading ?? '');
-    const n = seen.get(slug) ?? 0;
-    seen.set(slug, n + 1);
-    anchors.add(n === 0 ? slug : `${slug}-${n}`);
-  }
-  for (const [, id] of withoutFences.matchAll(/<a\s+(?:name|id)="([^"]+)"/g)) anchors.add(id ?? '');
-  return anchors;
+  return withoutFencedCode(markdown).replace(/(`+)[^`\n]*?\1/g, '');
 }
 
 /** Every link target in a Markdown file: inline links and images, and reference definitions. */
@@ -161,13 +134,10 @@ describe('links', () => {
     expect(broken).toEqual([]);
   });
 
-  it('the link check itself sees a missing file, a missing heading and GitHub slugs', () => {
+  it('the link check itself sees a missing file, a missing heading, and links only outside code', () => {
     expect(brokenLink('README.md', 'docs/no-such-page.md')).toMatch(/no file/);
     expect(brokenLink('README.md', 'CONTRIBUTING.md#no-such-heading')).toMatch(/no heading/);
     expect(linksOf('see [a](x.md) and `[b](y.md)`\n```\n[c](z.md)\n```\n[d]: w.md')).toEqual(['x.md', 'w.md']);
-    expect(githubSlug("The local infra's `SASL_SSL` listener")).toBe('the-local-infras-sasl_ssl-listener');
-    expect(githubSlug('One process, no Kafka: `npm start`')).toBe('one-process-no-kafka-npm-start');
-    expect([...anchorsOf('# A\n## A\n```\n# B\n```\n')]).toEqual(['a', 'a-1']);
   });
 });
 
