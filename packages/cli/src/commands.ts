@@ -161,7 +161,7 @@ async function produce(values: Values): Promise<number> {
   for (const r of result.rejected.slice(0, 20))
     process.stderr.write(`produce: line ${r.line} not produced: ${r.reason}\n`);
   process.stderr.write(`produce: ${result.produced} records produced, ${result.rejected.length} lines rejected\n`);
-  return result.rejected.length > 0 ? 2 : 0;
+  return result.rejected.length > 0 ? 1 : 0;
 }
 
 async function tail(values: Values): Promise<number> {
@@ -273,7 +273,9 @@ export const COMMANDS: readonly Command[] = [
     name: 'produce',
     usage: `  churnctl produce --in FILE
       Puts offline-form events onto their Kafka topics (Avro via the registry),
-      keyed by customerId.
+      keyed by customerId. A line that cannot be produced (not JSON, no such topic,
+      not a valid record) is reported with its line number and the others go on;
+      the exit code is then 1.
 `,
     options: { in: { type: 'string' } },
     kafka: true,
