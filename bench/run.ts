@@ -8,7 +8,7 @@
  * - Broker and registry: KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set (the
  *   harness deletes every topic and consumer group there, so it asks for --wipe);
  *   otherwise it starts its own local Kafka and registry with infra/local/up.sh (data in
- *   .churn/infra-bench, ports 29092/29093/29094/28081 unless CHURN_* say otherwise) and
+ *   .churn/bench/infra, ports 29092/29093/29094/28081 unless CHURN_* say otherwise) and
  *   stops them at the end.
  * - Every figure runs in its own process (bench/lib/worker.ts); warm-up, then
  *   repetitions; median, min and max.
@@ -94,7 +94,7 @@ for (const s of only) {
   }
 }
 const NAME = opts.name ?? (QUICK ? 'quick' : 'pipeline');
-/** The runner's default; see the README on what it does to latency. */
+/** The runner's default; what it does to latency: docs/architecture.md#event-time-and-the-clock. */
 const MERGE_IDLE_MS = opts['merge-idle-ms'] ? Number(opts['merge-idle-ms']) : 2_000;
 const PROFILE_DIR = join(ROOT, '.churn', 'bench', 'profiles');
 

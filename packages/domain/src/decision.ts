@@ -450,8 +450,8 @@ function isTaskOutcome(event: CancellationEvent): event is TaskOutcome {
  * `CustomerValue` event only updates the joined snapshot. A cancellation already decided
  * (same eventId) emits nothing.
  *
- * When the policy learns (docs/policy.md, "Learning"), the decision uses the learning
- * snapshot of its day (`ctx.learned`) for the save probabilities and the remaining
+ * When the policy learns (docs/policy.md, "Outcomes and learning"), the decision uses the
+ * learning snapshot of its day (`ctx.learned`) for the save probabilities and the remaining
  * lifetime, and tells the learning stage what it needs: the customer's cohort changes,
  * the cancellation, and the outcome of its retention task (a `TaskOutcome` event). With
  * an experiment, the customer's arm decides; with a shadow policy, the shadow decides too

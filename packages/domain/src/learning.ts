@@ -1,7 +1,7 @@
 /**
- * Learning from what happens (docs/policy.md, "Learning"): the save rate of each reason
- * and offer, how each cohort of customers responds to offers, and how fast each cohort
- * leaves, all learned from the stream with the policy's numbers as priors.
+ * Learning from what happens (docs/policy.md, "Outcomes and learning"): the save rate of
+ * each reason and offer, how each cohort of customers responds to offers, and how fast
+ * each cohort leaves, all learned from the stream with the policy's numbers as priors.
  *
  * Three parts, each deterministic:
  * - Per customer, the decision processor says what the learning stage needs: when the

@@ -80,7 +80,7 @@ export function decisionsTopology(policy: Policy): Topology<DecisionsState> {
 /**
  * The learning stage: takes every decision partition's learning events in event-time
  * order, once every partition has passed them, and publishes at each midnight one
- * learning snapshot per decision partition (docs/policy.md, "Learning").
+ * learning snapshot per decision partition (docs/policy.md, "Outcomes and learning").
  */
 export function learningTopology(): Topology<LearningState> {
   return {
