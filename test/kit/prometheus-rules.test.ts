@@ -26,6 +26,15 @@ const RULES_DIR = 'infra/prometheus/rules';
 const TESTS_DIR = 'infra/prometheus/tests';
 const RUNBOOKS = 'docs/operations.md';
 const promtool = findTool('promtool');
+/**
+ * Every promtool the rules are checked and tested with: Debian's (Prometheus 2) and the
+ * one of the Prometheus docker-compose.yml runs (Prometheus 3, whose lookback and range
+ * windows exclude their left edge and whose bucket labels are floats).
+ */
+const promtools = [
+  { name: 'Debian promtool', path: promtool },
+  { name: "the compose Prometheus' promtool", path: findTool('promtool-compose') },
+];
 
 const yamlFiles = (dir: string) =>
   readdirSync(join(root, dir))
@@ -174,48 +183,66 @@ describe('Prometheus rules', () => {
     }
   });
 
-  it.skipIf(promtool === undefined)('pass promtool check rules', async () => {
-    const files = yamlFiles(RULES_DIR);
-    const { stdout } = await run(promtool as string, ['check', 'rules', ...files], { cwd: root });
-    const found = [...stdout.matchAll(/SUCCESS: (\d+) rules found/g)].map((m) => Number(m[1]));
-    expect(found).toEqual(files.map((f) => rulesOf(f).length));
-  });
+  it.skipIf(promtools[1]?.path === undefined)(
+    'test under the promtool of the Prometheus version docker-compose.yml runs',
+    async () => {
+      const image = /^\s*image:\s*prom\/prometheus:v(\d+\.\d+\.\d+)\s*$/m.exec(
+        readFileSync(join(root, 'docker-compose.yml'), 'utf8'),
+      )?.[1];
+      expect(image).toBeDefined();
+      const { stdout } = await run(promtools[1]?.path as string, ['--version']);
+      expect(/version (\S+)/.exec(stdout)?.[1]).toBe(image);
+    },
+  );
 
-  it.skipIf(promtool === undefined)('load in the Prometheus configuration (promtool check config)', async () => {
-    // The configuration with rule_files pointing where docker-compose.yml mounts them from.
-    const dir = mkdtempSync(join(tmpdir(), 'churn-prometheus-'));
-    const config = readFileSync(join(root, 'infra/prometheus/prometheus.yml'), 'utf8').replaceAll(
-      '/etc/prometheus/rules/',
-      `${join(root, RULES_DIR)}/`,
-    );
-    writeFileSync(join(dir, 'prometheus.yml'), config);
-    const { stdout } = await run(promtool as string, ['check', 'config', join(dir, 'prometheus.yml')]);
-    expect(stdout).toContain('SUCCESS');
-    const checked = [...stdout.matchAll(/Checking (\S+\.yml)\s+SUCCESS: \d+ rules found/g)].map((m) =>
-      posix.relative(root, m[1] as string),
-    );
-    expect(checked.sort()).toEqual(yamlFiles(RULES_DIR));
-  });
+  describe.each(promtools)('under $name', (tool) => {
+    it.skipIf(tool.path === undefined)('pass promtool check rules', async () => {
+      const files = yamlFiles(RULES_DIR);
+      const { stdout } = await run(tool.path as string, ['check', 'rules', ...files], { cwd: root });
+      const found = [...stdout.matchAll(/SUCCESS: (\d+) rules found/g)].map((m) => Number(m[1]));
+      expect(found).toEqual(files.map((f) => rulesOf(f).length));
+    });
 
-  it.skipIf(promtool === undefined)('pass their unit tests (promtool test rules)', { timeout: 240_000 }, async () => {
-    const files = yamlFiles(TESTS_DIR);
-    expect(files.length).toBeGreaterThan(0);
-    // One promtool per file, side by side: the three-day windows take a few seconds each.
-    const results = await Promise.all(
-      files.map((file) =>
-        run(promtool as string, ['test', 'rules', file], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).then(
-          ({ stdout }) => ({ file, ok: true, out: stdout }),
-          (err: { stdout?: string; stderr?: string; message: string }) => ({
-            file,
-            ok: false,
-            out: `${err.stdout ?? ''}${err.stderr ?? err.message}`,
-          }),
-        ),
-      ),
+    it.skipIf(tool.path === undefined)('load in the Prometheus configuration (promtool check config)', async () => {
+      // The configuration with rule_files pointing where docker-compose.yml mounts them from.
+      const dir = mkdtempSync(join(tmpdir(), 'churn-prometheus-'));
+      const config = readFileSync(join(root, 'infra/prometheus/prometheus.yml'), 'utf8').replaceAll(
+        '/etc/prometheus/rules/',
+        `${join(root, RULES_DIR)}/`,
+      );
+      writeFileSync(join(dir, 'prometheus.yml'), config);
+      const { stdout } = await run(tool.path as string, ['check', 'config', join(dir, 'prometheus.yml')]);
+      expect(stdout).toContain('SUCCESS');
+      const checked = [...stdout.matchAll(/Checking (\S+\.yml)\s+SUCCESS: \d+ rules found/g)].map((m) =>
+        posix.relative(root, m[1] as string),
+      );
+      expect(checked.sort()).toEqual(yamlFiles(RULES_DIR));
+    });
+
+    it.skipIf(tool.path === undefined)(
+      'pass their unit tests (promtool test rules)',
+      { timeout: 240_000 },
+      async () => {
+        const files = yamlFiles(TESTS_DIR);
+        expect(files.length).toBeGreaterThan(0);
+        // One promtool per file, side by side: the three-day windows take a few seconds each.
+        const results = await Promise.all(
+          files.map((file) =>
+            run(tool.path as string, ['test', 'rules', file], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).then(
+              ({ stdout }) => ({ file, ok: true, out: stdout }),
+              (err: { stdout?: string; stderr?: string; message: string }) => ({
+                file,
+                ok: false,
+                out: `${err.stdout ?? ''}${err.stderr ?? err.message}`,
+              }),
+            ),
+          ),
+        );
+        for (const r of results) {
+          expect(r.ok, `${r.file}:\n${r.out}`).toBe(true);
+          expect(r.out, r.file).toContain('SUCCESS');
+        }
+      },
     );
-    for (const r of results) {
-      expect(r.ok, `${r.file}:\n${r.out}`).toBe(true);
-      expect(r.out, r.file).toContain('SUCCESS');
-    }
   });
 });

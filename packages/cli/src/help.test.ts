@@ -197,6 +197,7 @@ const packageScripts = (
 const infraScripts = [
   ...Object.values(packageScripts).flatMap((command) => /^bash (infra\/\S+\.sh)$/.exec(command)?.[1] ?? []),
   'infra/tools/helm.sh',
+  'infra/tools/promtool.sh',
 ];
 
 /** What a script would run to start or build something; each fake records its call and fails. */
