@@ -29,6 +29,7 @@ PROMTOOL_DIR="$CACHE_DIR/promtool-$PROMETHEUS_VERSION"
 if [ ! -x "$PROMTOOL_DIR/promtool" ]; then
   command -v go >/dev/null || die "Go is needed to build promtool (Debian: apt-get install golang)"
   say "building promtool $PROMETHEUS_VERSION ($MODULE_VERSION) from the Go module proxy (a few minutes, once)"
+  mkdir -p "$CACHE_DIR"
   log="$CACHE_DIR/promtool-build.log"
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
