@@ -3,16 +3,7 @@
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$INFRA_LOCAL_DIR/usage.sh"
-for arg in "$@"; do
-  case "$arg" in
-    -h | --help)
-      script_usage "bash infra/local/status.sh   (npm run infra:status)" "${BASH_SOURCE[0]}"
-      exit 0
-      ;;
-    -*) usage_error status.sh "unknown option $arg" ;;
-    *) usage_error status.sh "unknown argument $arg" ;;
-  esac
-done
+no_arguments "bash infra/local/status.sh   (npm run infra:status)" "${BASH_SOURCE[0]}" "$@"
 rc=0
 report() { # name, pidfile, probe args...
   local name="$1" pidfile="$2"; shift 2

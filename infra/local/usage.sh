@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# `--help` and command-line mistakes for the infra scripts (up.sh, down.sh, status.sh and
-# ../tools/helm.sh), sourced after lib.sh. The help is read off the scripts themselves:
-# what a script does is its opening comment, and the environment it reads is every
-# CHURN_* variable it or the lib.sh settings it uses expand, with the default there.
+# `--help` and command-line mistakes for the infra scripts (up.sh, down.sh, status.sh,
+# ../tools/helm.sh and ../tools/promtool.sh), sourced after lib.sh. The help is read off
+# the scripts themselves: what a script does is its opening comment, and the environment
+# it reads is every CHURN_* variable it or the lib.sh settings it uses expand, with the
+# default there.
 
 # The CHURN_* variables FILE... read, one a line as NAME=DEFAULT: those the files expand
 # themselves, and those behind the lib.sh settings they use (directly or through another).
@@ -76,4 +77,23 @@ script_usage() {
 usage_error() {
   printf '%s: %s (see %s --help)\n' "$1" "$2" "$1" >&2
   exit 2
+}
+
+# For a script that takes no arguments: `--help` prints its usage (SYNOPSIS) and exits 0,
+# anything else is a one-line mistake with exit code 2.
+#   no_arguments SYNOPSIS SCRIPT "$@"
+no_arguments() {
+  local synopsis="$1" script="$2" name
+  name="$(basename "$script")"
+  shift 2
+  for arg in "$@"; do
+    case "$arg" in
+      -h | --help)
+        script_usage "$synopsis" "$script"
+        exit 0
+        ;;
+      -*) usage_error "$name" "unknown option $arg" ;;
+      *) usage_error "$name" "unknown argument $arg" ;;
+    esac
+  done
 }

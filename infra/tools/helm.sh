@@ -6,16 +6,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 . "$INFRA_LOCAL_DIR/usage.sh"
-for arg in "$@"; do
-  case "$arg" in
-    -h | --help)
-      script_usage "bash infra/tools/helm.sh" "${BASH_SOURCE[0]}"
-      exit 0
-      ;;
-    -*) usage_error helm.sh "unknown option $arg" ;;
-    *) usage_error helm.sh "unknown argument $arg" ;;
-  esac
-done
+no_arguments "bash infra/tools/helm.sh" "${BASH_SOURCE[0]}" "$@"
 
 HELM_VERSION="${CHURN_HELM_VERSION:-v3.22.0}"
 HELM_DIR="$CACHE_DIR/helm-$HELM_VERSION"

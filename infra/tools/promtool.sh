@@ -9,16 +9,7 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../local/lib.sh"
 . "$INFRA_LOCAL_DIR/usage.sh"
-for arg in "$@"; do
-  case "$arg" in
-    -h | --help)
-      script_usage "bash infra/tools/promtool.sh" "${BASH_SOURCE[0]}"
-      exit 0
-      ;;
-    -*) usage_error promtool.sh "unknown option $arg" ;;
-    *) usage_error promtool.sh "unknown argument $arg" ;;
-  esac
-done
+no_arguments "bash infra/tools/promtool.sh" "${BASH_SOURCE[0]}" "$@"
 
 # Prometheus 3.Y.Z is the Go module version v0.3YY.Z (two digits for the minor version).
 PROMETHEUS_VERSION="$(sed -n 's/^ *image: *prom\/prometheus:v\([0-9][0-9.]*\) *$/\1/p' "$REPO_ROOT/docker-compose.yml" | head -n 1)"
