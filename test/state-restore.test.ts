@@ -51,9 +51,12 @@ describe.each(SETUPS)('state restored from the changelog: $service', ({ service:
   };
   const send = async (topic: string, key: string, value: unknown) =>
     producer.send({ topic, messages: [{ key, value: await serde.encode(topic as never, value) }] });
-  const sendHistory = async (h: History) => {
-    await send('customer.profiles.v1', h.customerId, h.profile);
+  /** Sends the history; gives the partition its customer's records are on. */
+  const sendHistory = async (h: History): Promise<number> => {
+    const [sent] = await send('customer.profiles.v1', h.customerId, h.profile);
     for (const invoice of h.invoices) await send('billing.invoices.v1', h.customerId, invoice);
+    if (sent === undefined) throw new Error(`no partition for ${h.customerId}`);
+    return sent.partition;
   };
   const historyOf = (tier: keyof typeof MONTHLY) =>
     aCustomerHistory({ monthlyRevenue: MONTHLY[tier], monthlyCost: MONTHLY[tier] / 2, accountManager: `am-${tier}` });
@@ -135,7 +138,8 @@ describe.each(SETUPS)('state restored from the changelog: $service', ({ service:
     });
     const one = await start('one');
     await ready(one);
-    for (const c of customers) await sendHistory(c.history);
+    const partitionOf = new Map<string, number>();
+    for (const c of customers) partitionOf.set(c.history.customerId, await sendHistory(c.history));
     const markers = await markersOnEveryPartition();
     await eventually(
       'the histories to be kept',
@@ -153,9 +157,16 @@ describe.each(SETUPS)('state restored from the changelog: $service', ({ service:
     );
     await ready(one);
     await ready(two);
-    const onTwo = customers.filter((c) => knows(two, c.history));
-    expect(onTwo.length).toBeGreaterThan(0);
-    expect(customers.filter((c) => knows(one, c.history)).length + onTwo.length).toBe(customers.length);
+    // Each customer's state is on the instance its partition went to. Twelve random
+    // customers may all be on one's partitions; the markers, one per partition, are not.
+    const twos = new Set(two.runners[0]?.assignedPartitions());
+    for (const c of customers) {
+      const owner = twos.has(partitionOf.get(c.history.customerId) as number) ? two : one;
+      expect(knows(owner, c.history), c.history.customerId).toBe(true);
+    }
+    const movedMarkers = markers.filter((m) => two.runners[0]?.hasKey(m.customerId));
+    expect(movedMarkers.length).toBe(twos.size);
+    expect(markers.filter((m) => one.runners[0]?.hasKey(m.customerId)).length).toBe(markers.length - twos.size);
 
     const collector = await new Collector(kafka).start(['churn.decisions.v1']);
     try {
