@@ -310,8 +310,9 @@ export const COMMANDS: readonly Command[] = [
       Puts dead letters back on their source topic once the cause is fixed: original
       value and headers, under the original key or, with --rekey, the customerId the
       record carries. Remembers what it replayed (a consumer group per dead-letter
-      topic), so a second run does not send the same dead letter again. Reads until MS
-      milliseconds without a dead letter (default 3000).
+      topic), so a second run does not send the same dead letter again. Replays the
+      dead letters there when it begins (one that fails again waits for the next run),
+      until MS milliseconds pass without one (default 3000).
 `,
     options: {
       topic: { type: 'string' },

@@ -7,7 +7,7 @@
 import { isTopicName, type TopicName } from '@churn/contracts';
 import { customerIdOf, DLQ_HEADERS, deleteConsumerGroup, type KafkaServiceConfig } from '@churn/runtime';
 import { type IHeaders, type KafkaMessage, Partitioners } from 'kafkajs';
-import { kafkaOf, serdeOf } from './kafka-io.ts';
+import { kafkaOf, serdeOf, untilIdle } from './kafka-io.ts';
 
 export interface DeadLetter {
   partition: number;
@@ -50,7 +50,14 @@ export function deadLetterOf(partition: number, message: KafkaMessage): DeadLett
   };
 }
 
-/** Reads a dead-letter topic from the beginning until `idleMs` pass without a record. */
+/**
+ * Reads a dead-letter topic from the beginning (or the group's committed position) up to
+ * its end as it was when the read began, and stops `idleMs` after the last record (idle
+ * time counts from the group join). Letters written during the read are left for the
+ * next one: a replayed record that fails again is dead-lettered again, and reading on
+ * would replay it again, for as long as it keeps failing. Only the offsets handled are
+ * committed.
+ */
 async function consume(
   config: KafkaServiceConfig,
   topic: string,
@@ -60,28 +67,43 @@ async function consume(
   forget: boolean,
 ): Promise<void> {
   const kafka = kafkaOf(config);
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map(
+    await admin
+      .fetchTopicOffsets(topic)
+      .then((offsets) => offsets.map((o) => [o.partition, BigInt(o.high)] as const))
+      .finally(() => admin.disconnect()),
+  );
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
-  let last = Date.now();
+  const read = untilIdle(consumer, idleMs);
   let stop = false;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        last = Date.now();
-        if (stop) return;
-        if (!(await handle(partition, message))) stop = true;
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, pause }) => {
+        const end = ends.get(batch.partition) ?? 0n;
+        for (const message of batch.messages) {
+          read.touch();
+          if (stop) return;
+          if (BigInt(message.offset) >= end) {
+            pause();
+            return;
+          }
+          if (!(await handle(batch.partition, message))) {
+            stop = true;
+            read.done();
+          }
+          resolveOffset(message.offset);
+          await heartbeat();
+        }
       },
     });
-    await new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (stop || Date.now() - last > idleMs) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 100);
-    });
+    await read.finished;
   } finally {
+    read.done();
     await consumer.disconnect();
     if (forget) await deleteConsumerGroup(kafka, groupId);
   }

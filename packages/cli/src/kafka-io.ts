@@ -11,7 +11,7 @@ import {
   topicsOf,
 } from '@churn/runtime';
 import type { ContractSerde } from '@churn/serde';
-import { type Kafka, Partitioners } from 'kafkajs';
+import { type Consumer, type Kafka, Partitioners } from 'kafkajs';
 import { parseLine, readLines } from './offline.ts';
 
 export function serdeOf(config: KafkaServiceConfig): ContractSerde {
@@ -24,6 +24,58 @@ export function kafkaOf(config: KafkaServiceConfig): Kafka {
     'churnctl',
     createLogger({ service: 'churnctl', level: 'warn', destination: process.stderr as never }),
   );
+}
+
+/** How long a command waits for its consumer to join its group before it gives up. */
+export const JOIN_TIMEOUT_MS = 120_000;
+
+/** The end of a read that stops when no record has come for a while. */
+export interface IdleRead {
+  /** A record came. */
+  touch(): void;
+  /** Ends the read now. */
+  done(): void;
+  /** Resolves when the read ends; rejects when the consumer never joins its group. */
+  readonly finished: Promise<void>;
+}
+
+/**
+ * Ends a read once the consumer has joined its group and `idleMs` then pass without a
+ * record. Idle time counts from the join, not from the start: a join can take longer
+ * than `idleMs` (a group's previous member may still hold its session), and counting
+ * from the start would end the read before its first record, reporting nothing read.
+ * Register it before `consumer.run`.
+ */
+export function untilIdle(consumer: Consumer, idleMs: number, joinTimeoutMs = JOIN_TIMEOUT_MS): IdleRead {
+  const started = Date.now();
+  let joined = false;
+  let last = started;
+  let end: (err?: Error) => void = () => {};
+  const finished = new Promise<void>((resolve, reject) => {
+    end = (err) => {
+      clearInterval(timer);
+      removeListener();
+      if (err) reject(err);
+      else resolve();
+    };
+  });
+  const removeListener = consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+    last = Date.now();
+  });
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (!joined && now - started > joinTimeoutMs) {
+      end(new Error(`the consumer did not join its group within ${Math.round(joinTimeoutMs / 1000)} s`));
+    } else if (joined && now - last > idleMs) end();
+  }, 100);
+  return {
+    touch: () => {
+      last = Date.now();
+    },
+    done: () => end(),
+    finished,
+  };
 }
 
 export interface ProduceResult {
@@ -99,17 +151,14 @@ export async function tailTopic(
   const groupId = `churnctl-tail-${crypto.randomUUID()}`;
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
   let count = 0;
-  let last = Date.now();
+  const read = untilIdle(consumer, options.idleMs);
+  const finish = () => read.done();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    let finish: () => void = () => {};
-    const finished = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        last = Date.now();
+        read.touch();
         if (options.max !== undefined && count >= options.max) return finish();
         try {
           const { value } = await serde.decode(topic, message.value);
@@ -122,12 +171,9 @@ export async function tailTopic(
         if (options.max !== undefined && count >= options.max) finish();
       },
     });
-    const idle = setInterval(() => {
-      if (Date.now() - last > options.idleMs) finish();
-    }, 100);
-    await finished;
-    clearInterval(idle);
+    await read.finished;
   } finally {
+    read.done();
     await consumer.disconnect();
     await deleteConsumerGroup(kafka, groupId);
   }
