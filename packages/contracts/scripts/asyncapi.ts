@@ -38,7 +38,16 @@ import {
   aTaskOutcome,
   FIXTURE_NOW,
 } from '@churn/contracts/testing';
-import { deriveId, LEARNING_KEY, learningMark, loadPolicy, mergeDocuments, type Policy } from '@churn/domain';
+import {
+  deriveId,
+  LEARNING_EVENTS_TOPIC,
+  LEARNING_KEY,
+  LEARNING_SNAPSHOTS_TOPIC,
+  learningMark,
+  loadPolicy,
+  mergeDocuments,
+  type Policy,
+} from '@churn/domain';
 import { aLearningSnapshot, DAY, defaultPolicyDocument } from '@churn/domain/testing';
 import {
   classify,
@@ -359,8 +368,8 @@ function fail(message: string): never {
 /** Keys of the internal topics, which are not keyed by customerId (the runner checks none of them). */
 const INTERNAL_KEYS: Readonly<Record<string, KeyKind>> = {
   [BY_REASON_TOPIC]: 'reason',
-  'churn-learning.events': 'learning',
-  'churn-learning.snapshots': 'learning',
+  [LEARNING_EVENTS_TOPIC]: 'learning',
+  [LEARNING_SNAPSHOTS_TOPIC]: 'learning',
 };
 
 // ------------------------------------------------------------------ examples
@@ -464,10 +473,10 @@ export function exampleRecords(policy: Policy): Record<string, Example[]> {
       ),
       keyed('watermark', 'A watermark: source partition 0 of 1 has passed midnight.', marks[0]?.value, marks[0]?.key),
     ],
-    'churn-learning.events': [
+    [LEARNING_EVENTS_TOPIC]: [
       keyed('learning-mark', 'A watermark: decision partition 0 of 3 has passed midnight.', mark.value, mark.key),
     ],
-    'churn-learning.snapshots': [
+    [LEARNING_SNAPSHOTS_TOPIC]: [
       keyed('learning-snapshot', "Partition 0's learning snapshot of a midnight.", aLearningSnapshot(), LEARNING_KEY),
     ],
   };
