@@ -638,6 +638,19 @@ function usesText(uses: readonly TopologyUse[]): string {
     .join('; ');
 }
 
+interface OperationWords {
+  readonly uses: 'readers' | 'writers';
+  readonly title: string;
+  readonly does: string;
+  readonly by: string;
+}
+
+/** The pipeline's operations on a topic, by AsyncAPI action: who does them, and how the document says so. */
+const OPERATIONS = {
+  receive: { uses: 'readers', title: 'Read', does: 'reads', by: 'Read by' },
+  send: { uses: 'writers', title: 'Write', does: 'writes', by: 'Written by' },
+} as const satisfies Record<string, OperationWords>;
+
 function topicDescription(t: TopicFacts, model: PipelineModel): string {
   const lines: string[] = [];
   if (t.kind === 'input') lines.push('Operations produce it; the pipeline reads it.');
@@ -658,8 +671,7 @@ function topicDescription(t: TopicFacts, model: PipelineModel): string {
         'were too large or kept failing, with their original key, value and headers, and headers that say why. ' +
         '`churnctl dlq replay` puts them back on the source topic.',
     );
-  if (t.readers.length > 0) lines.push(`Read by ${usesText(t.readers)}.`);
-  if (t.writers.length > 0) lines.push(`Written by ${usesText(t.writers)}.`);
+  for (const o of Object.values(OPERATIONS)) if (t[o.uses].length > 0) lines.push(`${o.by} ${usesText(t[o.uses])}.`);
   if (t.requires.length > 0)
     lines.push(
       `Only used when the policy sets ${t.requires.map((f) => `\`${POLICY_FEATURES[f].setting}\``).join(' and ')}.`,
@@ -824,30 +836,27 @@ export function asyncApiDocument(
     const ref = { $ref: `#/channels/${id}` };
     const messageRef = { $ref: `#/channels/${id}/messages/${messageId}` };
     const cap = id.charAt(0).toUpperCase() + id.slice(1);
-    if (t.readers.length > 0) {
-      operations[`receive${cap}`] = {
-        action: 'receive',
+    for (const [action, o] of Object.entries(OPERATIONS) as [keyof typeof OPERATIONS, OperationWords][]) {
+      const uses = t[o.uses];
+      if (uses.length === 0) continue;
+      operations[`${action}${cap}`] = {
+        action,
         channel: ref,
-        title: `Read ${t.topic}`,
-        summary: `The pipeline reads ${t.topic}.`,
-        description: `Read by ${usesText(t.readers)}.`,
+        title: `${o.title} ${t.topic}`,
+        summary: `The pipeline ${o.does} ${t.topic}.`,
+        description: `${o.by} ${usesText(uses)}.`,
         messages: [messageRef],
-        bindings: {
-          kafka: {
-            groupId: { type: 'string', enum: [...new Set(t.readers.map((u) => u.group))] },
-            bindingVersion: KAFKA_BINDING,
-          },
-        },
-      };
-    }
-    if (t.writers.length > 0) {
-      operations[`send${cap}`] = {
-        action: 'send',
-        channel: ref,
-        title: `Write ${t.topic}`,
-        summary: `The pipeline writes ${t.topic}.`,
-        description: `Written by ${usesText(t.writers)}.`,
-        messages: [messageRef],
+        // A reader reads in a consumer group.
+        ...(action === 'receive'
+          ? {
+              bindings: {
+                kafka: {
+                  groupId: { type: 'string', enum: [...new Set(uses.map((u) => u.group))] },
+                  bindingVersion: KAFKA_BINDING,
+                },
+              },
+            }
+          : {}),
       };
     }
   }
