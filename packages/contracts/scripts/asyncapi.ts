@@ -719,8 +719,9 @@ export function asyncApiDocument(
     if (ids.has(id)) fail(`two topics have the channel id ${id}`);
     ids.add(id);
     const internal = t.kind !== 'input' && t.kind !== 'output';
-    const examples = t.record !== null && t.kind !== 'dead-letter' ? (model.examples[t.topic] ?? []) : [];
-    if (t.record !== null && t.kind !== 'dead-letter' && examples.length === 0) fail(`no example for ${t.topic}`);
+    // Changelogs and dead-letter topics carry no record, so no examples.
+    const examples = t.record === null ? [] : (model.examples[t.topic] ?? []);
+    if (t.record !== null && examples.length === 0) fail(`no example for ${t.topic}`);
     let messageId: string;
     let message: Doc;
     if (t.kind === 'dead-letter') {
@@ -809,12 +810,10 @@ export function asyncApiDocument(
     channels[id] = {
       address: t.topic,
       title: t.topic,
-      summary: t.record && t.kind !== 'dead-letter' ? `${t.record} records.` : (message.summary as string),
+      summary: t.record !== null ? `${t.record} records.` : (message.summary as string),
       description: topicDescription(t, model),
       messages: { [messageId]: message },
-      tags: [{ name: t.kind }, ...(internal ? [{ name: 'internal' }] : [])].filter(
-        (tag, i, all) => all.findIndex((o) => o.name === tag.name) === i,
-      ),
+      tags: [t.kind, ...(internal && t.kind !== 'internal' ? ['internal'] : [])].map((name) => ({ name })),
       bindings: {
         kafka: {
           partitions: t.partitions,
