@@ -120,7 +120,13 @@ function notesHtml(field: JsonObject): string {
   return notes.join('<br>');
 }
 
-function recordHtml(name: string, def: JsonObject, usedBy: readonly string[], examples: readonly Json[]): string {
+/** A channel a record travels on: its id and its topic. */
+interface ChannelUse {
+  readonly id: string;
+  readonly address: unknown;
+}
+
+function recordHtml(name: string, def: JsonObject, usedBy: readonly ChannelUse[], examples: readonly Json[]): string {
   const rows = ((def.fields as JsonObject[]) ?? [])
     .map(
       (f) =>
@@ -130,7 +136,7 @@ function recordHtml(name: string, def: JsonObject, usedBy: readonly string[], ex
     .join('\n');
   const used =
     usedBy.length > 0
-      ? `<p class="muted">On ${usedBy.map((id) => `<a href="#${channelAnchor(id.split('|')[0] as string)}">${esc(id.split('|')[1])}</a>`).join(', ')}</p>`
+      ? `<p class="muted">On ${usedBy.map((u) => `<a href="#${channelAnchor(u.id)}">${esc(u.address)}</a>`).join(', ')}</p>`
       : '';
   const example =
     examples.length > 0
@@ -200,7 +206,7 @@ export function renderAsyncApiHtml(doc: Doc): string {
     directions.set(id, [...(directions.get(id) ?? []), String(op.action)]);
   }
 
-  const usedBy = new Map<string, string[]>();
+  const usedBy = new Map<string, ChannelUse[]>();
   const examples = new Map<string, Json[]>();
   const channelRows = Object.entries(channels).map(([id, ch]) => {
     const message = Object.values(ch.messages as Record<string, JsonObject>)[0] as JsonObject;
@@ -208,7 +214,7 @@ export function renderAsyncApiHtml(doc: Doc): string {
     const ref = isObject(message.payload) ? message.payload.$ref : undefined;
     const record = typeof ref === 'string' ? ref.replace('#/components/schemas/', '') : null;
     if (record) {
-      usedBy.set(record, [...(usedBy.get(record) ?? []), `${id}|${ch.address}`]);
+      usedBy.set(record, [...(usedBy.get(record) ?? []), { id, address: ch.address }]);
       examples.set(record, [
         ...(examples.get(record) ?? []),
         ...((message.examples as JsonObject[]) ?? []).map((e) => e.payload as Json),
