@@ -3,15 +3,15 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_POLICY_FILE, kafkaServiceEnv, type MainHelp } from '@churn/runtime';
+import { type MainHelp, policyServiceEnv } from '@churn/runtime';
 import { z } from 'zod';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const SAMPLE = join(repoRoot, 'samples/sample.jsonl');
+const SAMPLE = join(repoRoot, 'samples/sample.jsonl');
 
 /** Without KAFKA_BROKERS: the one-process run over a file. */
 export const offlineEnv = {
-  POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE),
+  POLICY_FILE: policyServiceEnv.POLICY_FILE,
   /** Input file for the one-process run. */
   CHURN_INPUT: z.string().default(SAMPLE),
   /** Folder for this run's outputs; a new folder under out/ by default. */
@@ -20,8 +20,8 @@ export const offlineEnv = {
   CHURN_UNTIL: z.iso.datetime({ offset: true }).optional(),
 } as const;
 
-/** With KAFKA_BROKERS: every service in this process against Kafka. */
-export const onKafkaEnv = { ...kafkaServiceEnv, POLICY_FILE: z.string().default(DEFAULT_POLICY_FILE) } as const;
+/** With KAFKA_BROKERS: every service in this process against Kafka, with what each service reads. */
+export const onKafkaEnv = policyServiceEnv;
 
 export const START_HELP: MainHelp = {
   command: 'npm start --',
