@@ -97,6 +97,15 @@ function idleMs(values: Values): number {
   return text ? positiveInt(text, '--idle-ms') : 3000;
 }
 
+/** The options of a command that reads a topic until N records or MS without one (tail, dlq inspect). */
+const READ_OPTIONS = { topic: { type: 'string' }, max: { type: 'string' }, 'idle-ms': { type: 'string' } } as const;
+
+/** `--max N` and `--idle-ms MS` of a command that takes {@link READ_OPTIONS}. */
+function readLimits(values: Values): { max: number | undefined; idleMs: number } {
+  const max = values.max as string | undefined;
+  return { max: max ? positiveInt(max, '--max') : undefined, idleMs: idleMs(values) };
+}
+
 function kafkaConfig() {
   return parseConfig(kafkaServiceEnv, process.env);
 }
@@ -167,8 +176,7 @@ async function produce(values: Values): Promise<number> {
 async function tail(values: Values): Promise<number> {
   const topic = need(values.topic as string | undefined, '--topic');
   if (!isTopicName(topic)) throw new UsageError(`--topic ${topic} is not a topic of the contracts`);
-  const max = values.max as string | undefined;
-  const options = { max: max ? positiveInt(max, '--max') : undefined, idleMs: idleMs(values) };
+  const options = readLimits(values);
   const count = await tailTopic(kafkaConfig(), topic, { ...options, out: process.stdout });
   process.stderr.write(`tail: ${count} records from ${topic}\n`);
   return 0;
@@ -176,8 +184,7 @@ async function tail(values: Values): Promise<number> {
 
 async function dlqInspect(values: Values): Promise<number> {
   const topic = deadLetterTopic(values);
-  const max = values.max as string | undefined;
-  const options = { max: max ? positiveInt(max, '--max') : undefined, idleMs: idleMs(values) };
+  const options = readLimits(values);
   const letters = await inspectDeadLetters(kafkaConfig(), topic, options);
   for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
   const byCode = new Map<string, number>();
@@ -287,7 +294,7 @@ export const COMMANDS: readonly Command[] = [
       Prints decoded records of TOPIC from the beginning as offline-form lines
       (read_committed) until N records or MS milliseconds without one (default 3000).
 `,
-    options: { topic: { type: 'string' }, max: { type: 'string' }, 'idle-ms': { type: 'string' } },
+    options: READ_OPTIONS,
     kafka: true,
     run: tail,
   },
@@ -299,7 +306,7 @@ export const COMMANDS: readonly Command[] = [
       the service, when and after how many attempts. Then a count by code. Stops after
       N dead letters or MS milliseconds without one (default 3000).
 `,
-    options: { topic: { type: 'string' }, max: { type: 'string' }, 'idle-ms': { type: 'string' } },
+    options: READ_OPTIONS,
     kafka: true,
     run: dlqInspect,
   },
