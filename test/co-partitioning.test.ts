@@ -8,9 +8,9 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Topology } from '@churn/runtime';
 import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKafka } from './support/kafka.ts';
-import { startTestService } from './support/pipeline.ts';
+import { serviceProcessEnv, startTestService } from './support/pipeline.ts';
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -87,16 +87,7 @@ describe('co-partitioning at start-up', () => {
       ['--conditions=source', resolve(repoRoot, 'test/support/topology-service.ts')],
       {
         cwd: repoRoot,
-        env: {
-          PATH: process.env.PATH ?? '',
-          KAFKA_BROKERS: inject('kafkaBrokers'),
-          SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
-          METRICS_PORT: '0',
-          METRICS_HOST: '127.0.0.1',
-          LOG_LEVEL: 'warn',
-          TEST_SERVICE: name,
-          TEST_INPUTS: `${topic('d')}:2`,
-        },
+        env: serviceProcessEnv({ LOG_LEVEL: 'warn', TEST_SERVICE: name, TEST_INPUTS: `${topic('d')}:2` }),
       },
     ).catch((e: unknown) => e as { code: number; stderr: string });
     expect(error).toMatchObject({ code: 1 });

@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { PipelineMetrics } from '@churn/runtime';
 import type { Producer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { findTool } from './kit/tools.ts';
 import { aCancellationOf, aCustomerHistory } from './support/customers.ts';
 import { connectWithTopics, emptyBroker, testSerde } from './support/kafka.ts';
-import { eventually } from './support/pipeline.ts';
+import { eventually, serviceProcessEnv } from './support/pipeline.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const promtool = findTool('promtool');
@@ -56,15 +56,7 @@ describe.skipIf(promtool === undefined)("a service's /metrics", () => {
   it('passes promtool check metrics with every kind of series filled', { timeout: 120_000 }, async () => {
     const child = spawn(process.execPath, ['--conditions=source', resolve(repoRoot, 'services/engine/src/main.ts')], {
       cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        KAFKA_BROKERS: inject('kafkaBrokers'),
-        SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
-        METRICS_PORT: '0',
-        METRICS_HOST: '127.0.0.1',
-        INSTANCE_ID: 'metrics-lint',
-        LOG_LEVEL: 'info',
-      },
+      env: serviceProcessEnv({ INSTANCE_ID: 'metrics-lint', LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     onTestFinished(async () => {

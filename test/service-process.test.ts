@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { loadPolicy } from '@churn/domain';
 import { DEFAULT_POLICY_FILE, readJsonFile } from '@churn/runtime';
 import { decisionsTopologies } from '@churn/service-decisions';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { serviceProcessEnv } from './support/pipeline.ts';
 
 const run = promisify(execFile);
 const repoRoot = resolve(import.meta.dirname, '..');
@@ -35,15 +36,7 @@ describe('a service process', () => {
   it('leaves the group and exits 0 on SIGTERM, with readiness reported before', { timeout: 90_000 }, async () => {
     const child = spawn(process.execPath, ['--conditions=source', main('decisions')], {
       cwd: repoRoot,
-      env: {
-        PATH: process.env.PATH ?? '',
-        KAFKA_BROKERS: inject('kafkaBrokers'),
-        SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
-        METRICS_PORT: '0',
-        METRICS_HOST: '127.0.0.1',
-        INSTANCE_ID: 'sigterm-test',
-        LOG_LEVEL: 'info',
-      },
+      env: serviceProcessEnv({ INSTANCE_ID: 'sigterm-test', LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Whatever fails below, the process does not outlive the test: left running, it would

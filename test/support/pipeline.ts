@@ -60,6 +60,22 @@ export async function startTestService(
   });
 }
 
+/**
+ * The environment of a service run as its own process (`node --conditions=source main.ts`)
+ * against the test broker and registry, with metrics on a free local port; `env` adds to
+ * it or overrides it. Nothing else of the test's environment reaches the process.
+ */
+export function serviceProcessEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+    METRICS_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    ...env,
+  };
+}
+
 /** Polls `probe` until it returns true, or fails with `what` after `timeoutMs`. */
 export async function eventually(
   what: string,
