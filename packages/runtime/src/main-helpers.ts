@@ -141,23 +141,17 @@ export function mainUsage(help: MainHelp): string {
  * usage and exits 0; anything else is one line naming it and exit code 2.
  */
 export function noArguments(name: string, help: MainHelp, argv: readonly string[] = process.argv.slice(2)): void {
-  let asked = false;
-  try {
-    asked =
+  commandLine(
+    name,
+    () => mainUsage(help),
+    () =>
       parseArgs({
         args: [...argv],
         options: { help: { type: 'boolean', short: 'h' } },
         strict: true,
         allowPositionals: false,
-      }).values.help === true;
-  } catch (err) {
-    process.stderr.write(`${name}: ${argumentProblem(err)} (see --help)\n`);
-    process.exit(EXIT_USAGE);
-  }
-  if (asked) {
-    process.stdout.write(mainUsage(help));
-    process.exit(0);
-  }
+      }),
+  );
 }
 
 /**
@@ -176,11 +170,12 @@ export function runMain(service: string, main: () => Promise<unknown>, help?: Ma
 /**
  * A script's command line, with `--help`: parses `parse` (node:util parseArgs with
  * `help` among its options); `--help` prints `usage` and exits 0, and an option it does
- * not know, or a value it cannot take, is one line naming it and exit code 2.
+ * not know, or a value it cannot take, is one line naming it and exit code 2. A usage
+ * given as a function is built only when `--help` asks for it.
  */
 export function commandLine<T extends { values: { help?: boolean | undefined } }>(
   command: string,
-  usage: string,
+  usage: string | (() => string),
   parse: () => T,
 ): T {
   let parsed: T;
@@ -191,7 +186,7 @@ export function commandLine<T extends { values: { help?: boolean | undefined } }
     process.exit(EXIT_USAGE);
   }
   if (parsed.values.help === true) {
-    process.stdout.write(usage);
+    process.stdout.write(typeof usage === 'function' ? usage() : usage);
     process.exit(0);
   }
   return parsed;
