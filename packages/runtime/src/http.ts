@@ -7,10 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type ReadinessSource, reportReadiness } from './metrics.ts';
 
+/** A runner as /healthz and /readyz see it. */
 export interface HealthSource extends ReadinessSource {
-  /** Name shown in /readyz and in the `service` label of `churn_ready`. */
-  readonly name: string;
-  isReady(): boolean;
   isAlive(): boolean;
 }
 

@@ -19,6 +19,7 @@ export const DROPPED_DEFAULT_METRICS = [
 
 /** What /readyz asks of each runner of the process (see http.ts). */
 export interface ReadinessSource {
+  /** Name shown in /readyz and in the `service` label of `churn_ready`. */
   readonly name: string;
   isReady(): boolean;
 }
