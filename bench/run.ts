@@ -33,13 +33,16 @@ import { markdownTable, summaryRows } from './lib/summary.ts';
 import type { FigureName } from './lib/worker.ts';
 import { fillBacklog } from './lib/workload.ts';
 
+/** The figures --only can name (all of them by default). */
+const ALL = ['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state', 'scale'] as const;
+
 const USAGE = `npm run bench [-- options]: the pipeline's performance figures against a real broker and
 registry, beside raw Kafka passthrough and a Kafka Streams peer, written to
 bench/results/<date>-<name>.json with a summary table on stdout.
 
 Options:
   --quick                 small sizes and one repetition (what CI runs)
-  --only A,B              some figures: ${['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state', 'scale'].join(', ')}
+  --only A,B              some figures: ${ALL.join(', ')}
   --reps N                repetitions after the warm-up (default 5; 1 with --quick)
   --name NAME             the results file's name (default pipeline; quick with --quick)
   --profile               CPU profiles of the pipeline, state and domain figures
@@ -84,7 +87,6 @@ const WARMUPS = QUICK ? 0 : 1;
 const CUSTOMERS = opts.customers ? Number(opts.customers) : QUICK ? 150 : 2_000;
 const MONTHS = 14;
 const STATE_CUSTOMERS = opts['state-customers'] ? Number(opts['state-customers']) : QUICK ? 20_000 : 1_000_000;
-const ALL = ['passthrough', 'pipeline', 'peer', 'latency', 'serde', 'domain', 'state', 'scale'] as const;
 type Section = (typeof ALL)[number];
 const only = new Set<Section>((opts.only?.split(',') as Section[] | undefined) ?? ALL);
 for (const s of only) {
