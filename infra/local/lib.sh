@@ -40,6 +40,19 @@ REGISTRY_URL="http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
 say() { printf 'infra: %s\n' "$*" >&2; }
 die() { printf 'infra: error: %s\n' "$*" >&2; exit 1; }
 
+# go_build_once NAME VERSION BINARY BUILD: unless BINARY is executable, runs the function
+# BUILD (a Go build from the module proxy into BINARY's folder) with its output in
+# $CACHE_DIR/NAME-build.log; when it fails, shows the log's end, removes BINARY's folder
+# and stops. For ../tools/helm.sh and ../tools/promtool.sh.
+go_build_once() {
+  local name="$1" version="$2" binary="$3" build="$4" log="$CACHE_DIR/$1-build.log"
+  [ -x "$binary" ] && return 0
+  command -v go >/dev/null || die "Go is needed to build $name (Debian: apt-get install golang)"
+  say "building $name $version from the Go module proxy (a few minutes, once)"
+  mkdir -p "$(dirname "$binary")"
+  "$build" >"$log" 2>&1 || { tail -n 30 "$log" >&2; rm -rf "$(dirname "$binary")"; die "could not build $name (log: $log)"; }
+}
+
 java_bin() {
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then echo "$JAVA_HOME/bin/java"; return; fi
   command -v java || true

@@ -10,11 +10,6 @@ no_arguments "bash infra/tools/helm.sh" "${BASH_SOURCE[0]}" "$@"
 
 HELM_VERSION="${CHURN_HELM_VERSION:-v3.22.0}"
 HELM_DIR="$CACHE_DIR/helm-$HELM_VERSION"
-if [ ! -x "$HELM_DIR/helm" ]; then
-  command -v go >/dev/null || die "Go is needed to build helm (Debian: apt-get install golang)"
-  say "building helm $HELM_VERSION from the Go module proxy (a few minutes, once)"
-  mkdir -p "$HELM_DIR"
-  GOBIN="$HELM_DIR" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" \
-    >"$CACHE_DIR/helm-build.log" 2>&1 || { tail -n 30 "$CACHE_DIR/helm-build.log" >&2; die "could not build helm (log: $CACHE_DIR/helm-build.log)"; }
-fi
+build_helm() { GOBIN="$HELM_DIR" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; }
+go_build_once helm "$HELM_VERSION" "$HELM_DIR/helm" build_helm
 echo "$HELM_DIR/helm"

@@ -17,28 +17,22 @@ PROMETHEUS_VERSION="$(sed -n 's/^ *image: *prom\/prometheus:v\([0-9][0-9.]*\) *$
 IFS=. read -r major minor patch <<<"$PROMETHEUS_VERSION"
 MODULE_VERSION="v0.$((major * 100 + minor)).$patch"
 PROMTOOL_DIR="$CACHE_DIR/promtool-$PROMETHEUS_VERSION"
-if [ ! -x "$PROMTOOL_DIR/promtool" ]; then
-  command -v go >/dev/null || die "Go is needed to build promtool (Debian: apt-get install golang)"
-  say "building promtool $PROMETHEUS_VERSION ($MODULE_VERSION) from the Go module proxy (a few minutes, once)"
-  mkdir -p "$CACHE_DIR"
-  log="$CACHE_DIR/promtool-build.log"
+build_promtool() (
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' EXIT
-  {
-    # The Prometheus module carries replace directives, which `go install mod@version`
-    # refuses: build it inside a module of our own that repeats them.
-    cd "$work"
-    export GOFLAGS=-mod=mod
-    go mod init churn-promtool
-    gomod="$(go mod download -json "github.com/prometheus/prometheus@$MODULE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
-    [ -f "$gomod" ] || { echo "no go.mod downloaded for $MODULE_VERSION"; exit 1; }
-    awk '/^replace \(/ { block = 1 } block || /^replace / { print } /^\)/ { block = 0 }' "$gomod" >>go.mod
-    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/promtool"\n' >tools.go
-    go get "github.com/prometheus/prometheus@$MODULE_VERSION"
-    mkdir -p "$PROMTOOL_DIR"
-    go build -o "$PROMTOOL_DIR/promtool" \
-      -ldflags "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
-      github.com/prometheus/prometheus/cmd/promtool
-  } >"$log" 2>&1 || { tail -n 30 "$log" >&2; rm -rf "$PROMTOOL_DIR"; die "could not build promtool (log: $log)"; }
-fi
+  # The Prometheus module carries replace directives, which `go install mod@version`
+  # refuses: build it inside a module of our own that repeats them.
+  cd "$work"
+  export GOFLAGS=-mod=mod
+  go mod init churn-promtool
+  gomod="$(go mod download -json "github.com/prometheus/prometheus@$MODULE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+  [ -f "$gomod" ] || { echo "no go.mod downloaded for $MODULE_VERSION"; exit 1; }
+  awk '/^replace \(/ { block = 1 } block || /^replace / { print } /^\)/ { block = 0 }' "$gomod" >>go.mod
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/promtool"\n' >tools.go
+  go get "github.com/prometheus/prometheus@$MODULE_VERSION"
+  go build -o "$PROMTOOL_DIR/promtool" \
+    -ldflags "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+    github.com/prometheus/prometheus/cmd/promtool
+)
+go_build_once promtool "$PROMETHEUS_VERSION ($MODULE_VERSION)" "$PROMTOOL_DIR/promtool" build_promtool
 echo "$PROMTOOL_DIR/promtool"
