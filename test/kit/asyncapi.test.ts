@@ -6,8 +6,8 @@
  * text the generator writes now (docs/asyncapi.html too), which changes with a schema.
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { AvroSchemaParser } from '@asyncapi/avro-schema-parser';
 import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { SHAPES, servicesOf } from '@churn/cli';
@@ -20,9 +20,8 @@ import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { renderAsyncApi } from '../../packages/contracts/scripts/asyncapi.ts';
+import { read, root } from './repo.ts';
 
-const root = resolve(import.meta.dirname, '../..');
-const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const AVRO = 'application/vnd.apache.avro+json;version=1.9.0';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

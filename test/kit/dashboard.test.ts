@@ -6,15 +6,13 @@
  * panels use.
  */
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DASHBOARD, renderPreview } from '../../infra/grafana/preview.ts';
 import { analyze, type Catalog, exportedSeries, type QueryInfo } from './promql.ts';
-
-const root = join(import.meta.dirname, '..', '..');
-const read = (path: string) => readFileSync(join(root, path), 'utf8');
+import { read, root } from './repo.ts';
 
 const DASHBOARD_FILE = 'infra/grafana/dashboards/churn-pipeline.json';
 

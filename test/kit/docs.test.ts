@@ -11,9 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { kafkaServiceEnv, PipelineMetrics } from '@churn/runtime';
 import { describe, expect, it } from 'vitest';
 import { anchorsOf, withoutFencedCode } from './markdown.ts';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (path: string) => readFileSync(join(root, path), 'utf8');
+import { read, root } from './repo.ts';
 
 const README_MAX_BYTES = 12_288;
 const FIRST_SCREEN_LINES = 40;

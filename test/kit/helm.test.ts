@@ -17,9 +17,9 @@ import { DEFAULT_POLICY_FILE, kafkaServiceEnv, readJsonFile } from '@churn/runti
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { z } from 'zod';
+import { read, root } from './repo.ts';
 import { findTool } from './tools.ts';
 
-const root = join(import.meta.dirname, '..', '..');
 const CHART = join(root, 'deploy/helm/churn-pipeline');
 const RELEASE = 'churn';
 const NAMESPACE = 'churn-ns';
@@ -166,7 +166,7 @@ function portNumber(c: Container, port: number | string): number | undefined {
 async function configShapes(): Promise<Map<string, Record<string, z.ZodType>>> {
   const shapes = new Map<string, Record<string, z.ZodType>>();
   for (const dir of new Set(SHAPES.flatMap((s) => servicesOf(policy, s).map((d) => d.dir)))) {
-    const pkg = JSON.parse(readFileSync(join(root, 'services', dir, 'package.json'), 'utf8')) as { name: string };
+    const pkg = JSON.parse(read(join('services', dir, 'package.json'))) as { name: string };
     const mod = (await import(pkg.name)) as { configShape: Record<string, z.ZodType> };
     shapes.set(dir, mod.configShape);
   }
@@ -187,7 +187,7 @@ interface TsProject {
 }
 
 function tsProject(dir: string): TsProject {
-  const config = JSON.parse(readFileSync(join(root, dir, 'tsconfig.json'), 'utf8')) as {
+  const config = JSON.parse(read(join(dir, 'tsconfig.json'))) as {
     compilerOptions?: { outDir?: string; rootDir?: string };
     references?: { path: string }[];
   };
@@ -205,7 +205,7 @@ function tsProject(dir: string): TsProject {
  * Returns a function that tells whether a path (relative to /app) is one of them.
  */
 function builtByImage(): (path: string) => boolean {
-  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const dockerfile = read('Dockerfile');
   const built = [...dockerfile.matchAll(/tsc -b ([^\s&\\]+)/g)].map((m) => normalize(m[1] as string));
   expect(built.length, 'the Dockerfile builds with tsc -b').toBeGreaterThan(0);
   const projects = new Map<string, TsProject>();
@@ -517,7 +517,7 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
     const services = rendered.of<Service>('Service');
     expect(services.length).toBe(rendered.of('Deployment').length);
     // The job name of infra/prometheus/prometheus.yml, so that its rules and queries work here too.
-    const prometheus = parseYaml(readFileSync(join(root, 'infra/prometheus/prometheus.yml'), 'utf8')) as {
+    const prometheus = parseYaml(read('infra/prometheus/prometheus.yml')) as {
       scrape_configs: { job_name: string }[];
     };
     const jobs = (monitor.spec.endpoints ?? []).map(
@@ -664,7 +664,7 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
       return Number(m?.[1]) * (m?.[2] === 'Gi' ? 1024 : 1);
     };
     const heapMiB = (mib(values.resources.limits.memory) * values.heapPercent) / 100;
-    const bench = JSON.parse(readFileSync(join(root, 'bench/results/2026-11-30-engine.json'), 'utf8')) as {
+    const bench = JSON.parse(read('bench/results/2026-11-30-engine.json')) as {
       results: Record<string, { heapUsedMB?: number[] }>;
     };
     const used = Object.values(bench.results).flatMap((r) => r.heapUsedMB ?? []);
@@ -680,9 +680,9 @@ describe.skipIf(!helm)('Helm chart deploy/helm/churn-pipeline', () => {
 // ---------------------------------------------------------------- the sizing table
 
 describe('docs/performance.md, Sizing', () => {
-  const doc = readFileSync(join(root, 'docs/performance.md'), 'utf8');
+  const doc = read('docs/performance.md');
   const section = /\n## Sizing\n([\s\S]*?)(?=\n## |$)/.exec(doc)?.[1] ?? '';
-  const bench = JSON.parse(readFileSync(join(root, 'bench/results/2026-11-30-engine.json'), 'utf8')) as {
+  const bench = JSON.parse(read('bench/results/2026-11-30-engine.json')) as {
     results: {
       scaleOut: {
         partitions: number;

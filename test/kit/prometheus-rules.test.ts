@@ -10,7 +10,7 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -18,10 +18,10 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { anchorsOf } from './markdown.ts';
 import { analyze, type Catalog, exportedSeries, withRecordingRules } from './promql.ts';
+import { read, root } from './repo.ts';
 import { findTool } from './tools.ts';
 
 const run = promisify(execFile);
-const root = join(import.meta.dirname, '..', '..');
 const RULES_DIR = 'infra/prometheus/rules';
 const TESTS_DIR = 'infra/prometheus/tests';
 const RUNBOOKS = 'docs/operations.md';
@@ -52,8 +52,7 @@ interface Rule {
 interface RuleFile {
   groups: Array<{ name: string; rules: Rule[] }>;
 }
-const rulesOf = (file: string) =>
-  (parseYaml(readFileSync(join(root, file), 'utf8')) as RuleFile).groups.flatMap((g) => g.rules);
+const rulesOf = (file: string) => (parseYaml(read(file)) as RuleFile).groups.flatMap((g) => g.rules);
 const allRules = () => yamlFiles(RULES_DIR).flatMap(rulesOf);
 const alerts = () => allRules().filter((r): r is Rule & { alert: string } => r.alert !== undefined);
 
@@ -115,7 +114,7 @@ describe('Prometheus rules', () => {
   });
 
   it('give every alert a severity, a summary, a description and a runbook section that exists', () => {
-    const anchors = anchorsOf(readFileSync(join(root, RUNBOOKS), 'utf8'));
+    const anchors = anchorsOf(read(RUNBOOKS));
     const list = alerts();
     expect(list.length).toBeGreaterThan(0);
     for (const rule of list) {
@@ -130,10 +129,10 @@ describe('Prometheus rules', () => {
   });
 
   it('are loaded by Prometheus as docker-compose.yml runs it: rule_files cover every rule file', () => {
-    const config = parseYaml(readFileSync(join(root, 'infra/prometheus/prometheus.yml'), 'utf8')) as {
+    const config = parseYaml(read('infra/prometheus/prometheus.yml')) as {
       rule_files?: string[];
     };
-    const compose = parseYaml(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+    const compose = parseYaml(read('docker-compose.yml')) as {
       services: Record<string, { volumes?: string[] }>;
     };
     // Container path → host path, from the Prometheus service's bind mounts.
@@ -163,7 +162,7 @@ describe('Prometheus rules', () => {
   it('fire every alerting rule in some unit test, and every alert stays quiet in one', () => {
     type Expected = { exp_labels?: Record<string, string> };
     const cases = yamlFiles(TESTS_DIR).flatMap((file) => {
-      const doc = parseYaml(readFileSync(join(root, file), 'utf8')) as {
+      const doc = parseYaml(read(file)) as {
         tests?: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts?: Expected[] }> }>;
       };
       return (doc.tests ?? []).flatMap((t) => t.alert_rule_test ?? []);
@@ -186,9 +185,7 @@ describe('Prometheus rules', () => {
   it.skipIf(promtools[1]?.path === undefined)(
     'test under the promtool of the Prometheus version docker-compose.yml runs',
     async () => {
-      const image = /^\s*image:\s*prom\/prometheus:v(\d+\.\d+\.\d+)\s*$/m.exec(
-        readFileSync(join(root, 'docker-compose.yml'), 'utf8'),
-      )?.[1];
+      const image = /^\s*image:\s*prom\/prometheus:v(\d+\.\d+\.\d+)\s*$/m.exec(read('docker-compose.yml'))?.[1];
       expect(image).toBeDefined();
       const { stdout } = await run(promtools[1]?.path as string, ['--version']);
       expect(/version (\S+)/.exec(stdout)?.[1]).toBe(image);
@@ -206,7 +203,7 @@ describe('Prometheus rules', () => {
     it.skipIf(tool.path === undefined)('load in the Prometheus configuration (promtool check config)', async () => {
       // The configuration with rule_files pointing where docker-compose.yml mounts them from.
       const dir = mkdtempSync(join(tmpdir(), 'churn-prometheus-'));
-      const config = readFileSync(join(root, 'infra/prometheus/prometheus.yml'), 'utf8').replaceAll(
+      const config = read('infra/prometheus/prometheus.yml').replaceAll(
         '/etc/prometheus/rules/',
         `${join(root, RULES_DIR)}/`,
       );
