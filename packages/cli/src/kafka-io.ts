@@ -152,14 +152,13 @@ export async function tailTopic(
   const consumer = kafka.consumer({ groupId, readUncommitted: false, maxWaitTimeInMs: 200 });
   let count = 0;
   const read = untilIdle(consumer, options.idleMs);
-  const finish = () => read.done();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         read.touch();
-        if (options.max !== undefined && count >= options.max) return finish();
+        if (options.max !== undefined && count >= options.max) return read.done();
         try {
           const { value } = await serde.decode(topic, message.value);
           const line = JSON.stringify({ topic, key: message.key?.toString('utf8') ?? null, value });
@@ -168,7 +167,7 @@ export async function tailTopic(
           process.stderr.write(`churnctl tail: ${topic}[${partition}]@${message.offset}: ${(err as Error).message}\n`);
         }
         count++;
-        if (options.max !== undefined && count >= options.max) finish();
+        if (options.max !== undefined && count >= options.max) read.done();
       },
     });
     await read.finished;
