@@ -10,14 +10,11 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { read, root } from './repo.ts';
 
-const root = join(import.meta.dirname, '..', '..');
-const KAFKA_VERSION = /KAFKA_VERSION="\$\{CHURN_KAFKA_VERSION:-([^}]+)\}"/.exec(
-  readFileSync(join(root, 'infra/local/lib.sh'), 'utf8'),
-)?.[1] as string;
-const APICURIO_VERSION = /APICURIO_VERSION="\$\{CHURN_APICURIO_VERSION:-([^}]+)\}"/.exec(
-  readFileSync(join(root, 'infra/local/lib.sh'), 'utf8'),
-)?.[1] as string;
+const lib = read('infra/local/lib.sh');
+const KAFKA_VERSION = /KAFKA_VERSION="\$\{CHURN_KAFKA_VERSION:-([^}]+)\}"/.exec(lib)?.[1] as string;
+const APICURIO_VERSION = /APICURIO_VERSION="\$\{CHURN_APICURIO_VERSION:-([^}]+)\}"/.exec(lib)?.[1] as string;
 
 /** A folder for the run's data and cache, with fake java (17), mvn and curl first on PATH. */
 function machine() {
@@ -40,7 +37,7 @@ function machine() {
   };
   /** What fetch.sh finds already fetched: nothing to download. */
   const fetched = () => {
-    const pom = readFileSync(join(root, 'infra/local/pom.xml'));
+    const pom = read('infra/local/pom.xml');
     const libs = join(dir, 'cache', `kafka-${KAFKA_VERSION}`, 'libs');
     mkdirSync(libs, { recursive: true });
     writeFileSync(join(libs, '.complete'), `${createHash('sha256').update(pom).digest('hex')}\n`);
